@@ -1,0 +1,28 @@
+//! llminit-core: the numerical core of llminit (no Node.js dependency).
+//!
+//! - [`user_items`]: per-user item lists (CSR), the shape every interaction set takes here.
+//! - [`graph`]: the symmetric-normalized user–item adjacency of LightGCN (DESIGN.md §2).
+//! - [`propagate`]: row-parallel SpMM with the layer mean fused into the pass.
+//! - [`eval`] and [`metrics`]: blocked full-ranking scoring with a fused top-K, and the metrics.
+//! - [`sampler`], [`optim`], [`models`], [`train`]: BPR batches, Adam, MF-BPR / LightGCN, the loop.
+
+pub mod embeddings;
+pub mod error;
+pub mod eval;
+pub mod graph;
+pub mod init;
+pub mod loss;
+pub mod metrics;
+pub mod models;
+pub mod optim;
+pub mod par;
+pub mod propagate;
+pub mod sampler;
+pub mod topk;
+pub mod train;
+pub mod user_items;
+
+pub use embeddings::Embeddings;
+pub use error::{Error, Result};
+pub use par::Parallelism;
+pub use user_items::UserItems;

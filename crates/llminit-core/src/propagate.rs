@@ -1,0 +1,257 @@
+//! LightGCN propagation: F = (1/(L+1)) Σ_{l=0..L} Â^l E (DESIGN.md §2).
+//!
+//! Each layer is two row-parallel SpMMs (users ← R̃·items, items ← R̃ᵀ·users) and the running layer
+//! sum is accumulated in the same pass, so a layer reads the previous layer once and writes two
+//! rows. Â is symmetric, so the backward pass of propagation is the same operator applied to the
+//! gradient: ∂L/∂E = (1/(L+1)) Σ_l Â^l ∂L/∂F — callers reuse [`propagate_mean`] for it.
+//!
+//! Every output row is summed over its neighbours in CSR order by one thread, so results are
+//! bit-identical for any number of threads.
+
+use rayon::prelude::*;
+
+use crate::graph::{Csr, NormalizedGraph};
+use crate::{Embeddings, Parallelism};
+
+/// Whether a kernel overwrites its output or adds into it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accum {
+    Replace,
+    Add,
+}
+
+/// Rows per parallel task: big enough to amortize scheduling, small enough to balance skewed degrees.
+const ROWS_PER_TASK: usize = 64;
+
+#[inline]
+fn axpy(out: &mut [f32], w: f32, x: &[f32]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o += w * v;
+    }
+}
+
+#[inline]
+fn row_product(out: &mut [f32], accum: Accum, a: &Csr, r: usize, x: &[f32], dim: usize) {
+    if accum == Accum::Replace {
+        out.fill(0.0);
+    }
+    let (cols, vals) = a.row(r);
+    for (&c, &w) in cols.iter().zip(vals) {
+        let c = c as usize;
+        axpy(out, w, &x[c * dim..(c + 1) * dim]);
+    }
+}
+
+/// `out = a · x` (or `out += a · x`), with `x` row-major `a.n_cols × dim` and `out` `a.n_rows × dim`.
+///
+/// # Panics
+/// If the buffer lengths do not match the shapes (a contract violation, not a user error).
+pub fn spmm(out: &mut [f32], accum: Accum, a: &Csr, x: &[f32], dim: usize, par: Parallelism) {
+    assert_eq!(out.len(), a.n_rows * dim, "spmm: output length");
+    assert_eq!(x.len(), a.n_cols * dim, "spmm: input length");
+    if dim == 0 {
+        return;
+    }
+    match par {
+        Parallelism::Sequential => {
+            for (r, row) in out.chunks_exact_mut(dim).enumerate() {
+                row_product(row, accum, a, r, x, dim);
+            }
+        }
+        Parallelism::Rayon => {
+            out.par_chunks_mut(ROWS_PER_TASK * dim).enumerate().for_each(|(t, block)| {
+                for (k, row) in block.chunks_exact_mut(dim).enumerate() {
+                    row_product(row, accum, a, t * ROWS_PER_TASK + k, x, dim);
+                }
+            });
+        }
+    }
+}
+
+/// One layer fused with the layer sum: `next = a · x`, then `sum = (sum + next) · scale`.
+fn spmm_and_sum(next: &mut [f32], sum: &mut [f32], scale: f32, a: &Csr, x: &[f32], dim: usize, par: Parallelism) {
+    let body = |r: usize, next_row: &mut [f32], sum_row: &mut [f32]| {
+        row_product(next_row, Accum::Replace, a, r, x, dim);
+        for (s, &n) in sum_row.iter_mut().zip(next_row.iter()) {
+            *s = (*s + n) * scale;
+        }
+    };
+    match par {
+        Parallelism::Sequential => {
+            for (r, (n, s)) in next.chunks_exact_mut(dim).zip(sum.chunks_exact_mut(dim)).enumerate() {
+                body(r, n, s);
+            }
+        }
+        Parallelism::Rayon => {
+            next.par_chunks_mut(ROWS_PER_TASK * dim)
+                .zip(sum.par_chunks_mut(ROWS_PER_TASK * dim))
+                .enumerate()
+                .for_each(|(t, (nb, sb))| {
+                    for (k, (n, s)) in nb.chunks_exact_mut(dim).zip(sb.chunks_exact_mut(dim)).enumerate() {
+                        body(t * ROWS_PER_TASK + k, n, s);
+                    }
+                });
+        }
+    }
+}
+
+/// Reusable layer buffers, so a training step allocates nothing.
+#[derive(Clone, Debug, Default)]
+pub struct PropagationBuffers {
+    a: Embeddings,
+    b: Embeddings,
+}
+
+impl PropagationBuffers {
+    fn ensure(&mut self, like: &Embeddings) {
+        for buf in [&mut self.a, &mut self.b] {
+            if buf.users.len() != like.users.len() || buf.items.len() != like.items.len() {
+                *buf = Embeddings::zeros(like.n_users, like.n_items, like.dim);
+            }
+        }
+    }
+}
+
+/// `out = (1/(L+1)) Σ_{l=0..L} Â^l e`, the LightGCN layer mean (also its backward, Â being symmetric).
+/// With `layers == 0` this copies `e`.
+pub fn propagate_mean(
+    out: &mut Embeddings,
+    graph: &NormalizedGraph,
+    e: &Embeddings,
+    layers: usize,
+    bufs: &mut PropagationBuffers,
+    par: Parallelism,
+) {
+    assert_eq!((e.n_users, e.n_items), (graph.n_users, graph.n_items), "propagate_mean: shape");
+    let dim = e.dim;
+    if out.users.len() != e.users.len() || out.items.len() != e.items.len() {
+        *out = Embeddings::zeros(e.n_users, e.n_items, dim);
+    }
+    out.dim = dim;
+    out.users.copy_from_slice(&e.users);
+    out.items.copy_from_slice(&e.items);
+    if layers == 0 {
+        return;
+    }
+    bufs.ensure(e);
+    let final_scale = 1.0 / (layers as f32 + 1.0);
+    for l in 1..=layers {
+        let scale = if l == layers { final_scale } else { 1.0 };
+        // x is the previous layer: `e` for the first, then the buffer the last layer wrote.
+        let (next, prev) = if l % 2 == 1 { (&mut bufs.a, &bufs.b) } else { (&mut bufs.b, &bufs.a) };
+        let x = if l == 1 { e } else { prev };
+        spmm_and_sum(&mut next.users, &mut out.users, scale, &graph.r, &x.items, dim, par);
+        spmm_and_sum(&mut next.items, &mut out.items, scale, &graph.rt, &x.users, dim, par);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::normalized_adjacency;
+    use crate::UserItems;
+    use rand::{Rng, SeedableRng};
+
+    fn random_case(seed: u64, n_users: usize, n_items: usize, dim: usize) -> (NormalizedGraph, Embeddings) {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let (mut us, mut is) = (vec![], vec![]);
+        for _ in 0..(n_users * 4) {
+            us.push(rng.gen_range(0..n_users as u32));
+            is.push(rng.gen_range(0..n_items as u32));
+        }
+        let g = normalized_adjacency(&UserItems::from_pairs(n_users, n_items, &us, &is).unwrap());
+        let mut e = Embeddings::zeros(n_users, n_items, dim);
+        e.users.iter_mut().chain(e.items.iter_mut()).for_each(|v| *v = rng.gen_range(-1.0..1.0));
+        (g, e)
+    }
+
+    /// Dense Â as an (n_users+n_items)² matrix, the naive reference.
+    fn dense_adjacency(g: &NormalizedGraph) -> Vec<Vec<f64>> {
+        let n = g.n_nodes();
+        let mut a = vec![vec![0.0; n]; n];
+        for u in 0..g.n_users {
+            let (cols, vals) = g.r.row(u);
+            for (&i, &v) in cols.iter().zip(vals) {
+                a[u][g.n_users + i as usize] = v as f64;
+                a[g.n_users + i as usize][u] = v as f64;
+            }
+        }
+        a
+    }
+
+    /// Two users, three items (edges u0-i0, u0-i1, u1-i1, u1-i2), dim 1, E = [1, 2 | 3, 4, 5].
+    /// R̃: u0 → (i0: 1/√2, i1: 1/2), u1 → (i1: 1/2, i2: 1/√2).
+    /// Layer 1: u0 = 3/√2 + 4/2 = 4.12132, u1 = 4/2 + 5/√2 = 5.53553,
+    ///          i0 = 1/√2 = 0.70711, i1 = 1/2 + 2/2 = 1.5, i2 = 2/√2 = 1.41421.
+    /// Layer 2: u0 = 0.70711/√2 + 1.5/2 = 1.25, u1 = 1.5/2 + 1.41421/√2 = 1.75,
+    ///          i0 = 4.12132/√2 = 2.91421, i1 = (4.12132 + 5.53553)/2 = 4.82843, i2 = 5.53553/√2 = 3.91421.
+    /// Mean of the three layers: u = [2.12377, 3.09518], i = [2.20711, 3.44281, 3.44281].
+    #[test]
+    fn hand_computed_two_layer_mean() {
+        let train = UserItems::from_pairs(2, 3, &[0, 0, 1, 1], &[0, 1, 1, 2]).unwrap();
+        let g = normalized_adjacency(&train);
+        let e = Embeddings { n_users: 2, n_items: 3, dim: 1, users: vec![1.0, 2.0], items: vec![3.0, 4.0, 5.0] };
+        let mut out = Embeddings::default();
+        propagate_mean(&mut out, &g, &e, 2, &mut PropagationBuffers::default(), Parallelism::Sequential);
+        let want_u = [2.12377, 3.09518];
+        let want_i = [2.20711, 3.44281, 3.44281];
+        for (g, w) in out.users.iter().zip(want_u).chain(out.items.iter().zip(want_i)) {
+            assert!((g - w).abs() < 1e-4, "{g} vs {w}");
+        }
+    }
+
+    #[test]
+    fn matches_dense_powers_of_the_adjacency() {
+        let (g, e) = random_case(7, 30, 20, 5);
+        let a = dense_adjacency(&g);
+        let n = g.n_nodes();
+        let dim = e.dim;
+        let mut cur: Vec<Vec<f64>> = (0..n)
+            .map(|r| {
+                let row = if r < g.n_users { e.user(r) } else { e.item(r - g.n_users) };
+                row.iter().map(|&v| v as f64).collect()
+            })
+            .collect();
+        let mut sum = cur.clone();
+        for _ in 0..3 {
+            let next: Vec<Vec<f64>> =
+                (0..n).map(|r| (0..dim).map(|k| (0..n).map(|c| a[r][c] * cur[c][k]).sum()).collect()).collect();
+            for r in 0..n {
+                for k in 0..dim {
+                    sum[r][k] += next[r][k];
+                }
+            }
+            cur = next;
+        }
+        let mut out = Embeddings::default();
+        propagate_mean(&mut out, &g, &e, 3, &mut PropagationBuffers::default(), Parallelism::Rayon);
+        for r in 0..n {
+            let got = if r < g.n_users { out.user(r) } else { out.item(r - g.n_users) };
+            for k in 0..dim {
+                assert!((got[k] as f64 - sum[r][k] / 4.0).abs() < 1e-5);
+            }
+        }
+    }
+
+    #[test]
+    fn sequential_and_parallel_are_bit_identical() {
+        let (g, e) = random_case(11, 500, 300, 16);
+        let mut a = Embeddings::default();
+        let mut b = Embeddings::default();
+        propagate_mean(&mut a, &g, &e, 2, &mut PropagationBuffers::default(), Parallelism::Sequential);
+        propagate_mean(&mut b, &g, &e, 2, &mut PropagationBuffers::default(), Parallelism::Rayon);
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn spmm_accumulates_when_asked() {
+        let (g, e) = random_case(3, 40, 25, 4);
+        let mut out = vec![1.0f32; g.n_users * 4];
+        spmm(&mut out, Accum::Add, &g.r, &e.items, 4, Parallelism::Rayon);
+        let mut fresh = vec![0.0f32; g.n_users * 4];
+        spmm(&mut fresh, Accum::Replace, &g.r, &e.items, 4, Parallelism::Sequential);
+        for (a, b) in out.iter().zip(&fresh) {
+            assert!((a - (b + 1.0)).abs() < 1e-5);
+        }
+    }
+}
