@@ -1,0 +1,158 @@
+/**
+ * The one table of training options. It drives the CLI flags (`src/cli/commands/train.ts`), the
+ * validation of the TypeScript API's `TrainConfig`, and the README's options table (checked by a
+ * test), so the three cannot drift apart. Defaults are the paper's setting (LLMInit on RecBole 1.2).
+ */
+import { LlminitError } from './errors.js'
+
+type Kind = 'integer' | 'number' | 'string' | 'boolean' | 'list'
+
+export interface OptionSpec {
+  /** Key in `TrainConfig`. */
+  key: string
+  /** CLI flag, e.g. `--batch-size <n>`. */
+  flag: string
+  kind: Kind
+  description: string
+  default?: unknown
+  choices?: readonly string[]
+  min?: number
+  max?: number
+}
+
+export const MODELS = ['mf', 'lightgcn'] as const
+export const PROTOCOLS = ['standard', 'reference'] as const
+export const SPLITS = ['loo-random', 'loo-time', 'ratio'] as const
+export const FORMATS = ['atomic', 'csv', 'tsv'] as const
+
+export const TRAIN_OPTIONS: readonly OptionSpec[] = [
+  { key: 'data', flag: '--data <path>', kind: 'string', description: 'RecBole dataset folder, .inter file, or .csv/.tsv file' },
+  { key: 'format', flag: '--format <format>', kind: 'string', choices: FORMATS, description: 'input format (default: from the path)' },
+  { key: 'userColumn', flag: '--user-column <name>', kind: 'string', description: 'user id column (default user_id)' },
+  { key: 'itemColumn', flag: '--item-column <name>', kind: 'string', description: 'item id column (default item_id)' },
+  { key: 'ratingColumn', flag: '--rating-column <name>', kind: 'string', description: 'rating column (default rating)' },
+  { key: 'timestampColumn', flag: '--timestamp-column <name>', kind: 'string', description: 'timestamp column (default timestamp)' },
+  { key: 'model', flag: '--model <model>', kind: 'string', choices: MODELS, default: 'lightgcn', description: 'backbone' },
+  { key: 'dim', flag: '--dim <d>', kind: 'integer', min: 1, max: 65536, default: 128, description: 'embedding size' },
+  { key: 'layers', flag: '--layers <L>', kind: 'integer', min: 0, max: 16, default: 2, description: 'LightGCN propagation layers' },
+  { key: 'lr', flag: '--lr <rate>', kind: 'number', min: 0, default: 1e-3, description: 'Adam learning rate' },
+  { key: 'batchSize', flag: '--batch-size <n>', kind: 'integer', min: 1, default: 256, description: 'training batch size' },
+  { key: 'epochs', flag: '--epochs <n>', kind: 'integer', min: 1, default: 300, description: 'maximum epochs' },
+  { key: 'patience', flag: '--patience <n>', kind: 'integer', min: 0, default: 10, description: 'early stopping: evaluations without improvement before stopping' },
+  { key: 'regWeight', flag: '--reg-weight <w>', kind: 'number', min: 0, default: 1e-5, description: 'LightGCN embedding-norm weight λ' },
+  { key: 'seed', flag: '--seed <n>', kind: 'integer', min: 0, max: 4294967295, default: 2020, description: 'seed for the split, init and sampling' },
+  { key: 'split', flag: '--split <mode>', kind: 'string', choices: SPLITS, default: 'loo-random', description: 'leave-one-out (random or time order) or 0.8/0.1/0.1 ratio' },
+  { key: 'protocol', flag: '--protocol <name>', kind: 'string', choices: PROTOCOLS, default: 'standard', description: 'evaluation protocol (DESIGN §3)' },
+  { key: 'ks', flag: '--ks <list>', kind: 'list', default: [10, 20, 50], description: 'cut-offs K, comma-separated' },
+  { key: 'validMetric', flag: '--valid-metric <name>', kind: 'string', default: 'ndcg@10', description: 'early-stopping metric' },
+  { key: 'ratingMin', flag: '--rating-min <r>', kind: 'number', description: 'keep interactions with rating ≥ r (off by default)' },
+  { key: 'kCore', flag: '--k-core <k>', kind: 'integer', min: 1, description: 'iterative k-core on users and items (off by default)' },
+  { key: 'dedupe', flag: '--dedupe', kind: 'boolean', default: false, description: 'drop repeated (user, item) pairs' },
+  { key: 'threads', flag: '--threads <n>', kind: 'integer', min: 1, max: 1024, description: 'worker threads (default: all cores; results do not depend on it)' },
+]
+
+export type Model = (typeof MODELS)[number]
+export type Protocol = (typeof PROTOCOLS)[number]
+export type SplitName = (typeof SPLITS)[number]
+
+/** What `train()` takes; only `data` is required. */
+export interface TrainConfig {
+  data: string
+  format?: (typeof FORMATS)[number]
+  userColumn?: string
+  itemColumn?: string
+  ratingColumn?: string
+  timestampColumn?: string
+  model?: Model
+  dim?: number
+  layers?: number
+  lr?: number
+  batchSize?: number
+  epochs?: number
+  patience?: number
+  regWeight?: number
+  seed?: number
+  split?: SplitName
+  protocol?: Protocol
+  ks?: number[]
+  validMetric?: string
+  ratingMin?: number
+  kCore?: number
+  dedupe?: boolean
+  threads?: number
+}
+
+type Defaulted = 'model' | 'dim' | 'layers' | 'lr' | 'batchSize' | 'epochs' | 'patience' | 'regWeight' | 'seed' | 'split' | 'protocol' | 'ks' | 'validMetric' | 'dedupe'
+/** A validated config with every default filled in. */
+export type ResolvedTrainConfig = TrainConfig & Required<Pick<TrainConfig, Defaulted>>
+
+function invalid(spec: OptionSpec, value: unknown, why: string): LlminitError {
+  return new LlminitError('ERR_LLMINIT_INVALID_OPTION', `option ${spec.key} (${spec.flag.split(' ')[0]}): ${why}, got ${JSON.stringify(value)}`)
+}
+
+function check(spec: OptionSpec, value: unknown): unknown {
+  switch (spec.kind) {
+    case 'integer':
+    case 'number': {
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(spec, value, 'expected a finite number')
+      if (spec.kind === 'integer' && !Number.isInteger(value)) throw invalid(spec, value, 'expected an integer')
+      if (spec.min !== undefined && value < spec.min) throw invalid(spec, value, `must be ≥ ${spec.min}`)
+      if (spec.max !== undefined && value > spec.max) throw invalid(spec, value, `must be ≤ ${spec.max}`)
+      if (spec.key === 'lr' && value <= 0) throw invalid(spec, value, 'must be > 0')
+      return value
+    }
+    case 'boolean':
+      if (typeof value !== 'boolean') throw invalid(spec, value, 'expected true or false')
+      return value
+    case 'string':
+      if (typeof value !== 'string' || value === '') throw invalid(spec, value, 'expected a non-empty string')
+      if (spec.choices && !spec.choices.includes(value)) throw invalid(spec, value, `expected one of ${spec.choices.join(', ')}`)
+      return value
+    case 'list':
+      if (!Array.isArray(value) || value.length === 0 || !value.every((k) => Number.isInteger(k) && k > 0)) {
+        throw invalid(spec, value, 'expected a non-empty list of positive integers')
+      }
+      return [...new Set(value as number[])].sort((a, b) => a - b)
+  }
+}
+
+/** Validates a config against the table and fills the defaults. Unknown keys are errors. */
+export function resolveTrainConfig(config: TrainConfig): ResolvedTrainConfig {
+  const known = new Map(TRAIN_OPTIONS.map((o) => [o.key, o]))
+  for (const key of Object.keys(config)) {
+    if (!known.has(key)) {
+      throw new LlminitError('ERR_LLMINIT_INVALID_OPTION', `unknown option "${key}" (known: ${[...known.keys()].join(', ')})`)
+    }
+  }
+  const out: Record<string, unknown> = {}
+  for (const spec of TRAIN_OPTIONS) {
+    const value = (config as unknown as Record<string, unknown>)[spec.key]
+    if (value === undefined) {
+      if (spec.default !== undefined) out[spec.key] = Array.isArray(spec.default) ? [...spec.default] : spec.default
+      continue
+    }
+    out[spec.key] = check(spec, value)
+  }
+  if (typeof out.data !== 'string') {
+    throw new LlminitError('ERR_LLMINIT_INVALID_OPTION', 'option data (--data): a dataset path is required')
+  }
+  const resolved = out as unknown as ResolvedTrainConfig
+  const k = Number(resolved.validMetric.split('@')[1])
+  if (!/^(recall|ndcg|mrr|hit|precision|map)@\d+$/.test(resolved.validMetric) || !resolved.ks.includes(k)) {
+    throw new LlminitError(
+      'ERR_LLMINIT_INVALID_OPTION',
+      `option validMetric (--valid-metric): expected <recall|ndcg|mrr|hit|precision|map>@<k> with k in ${resolved.ks.join(',')}, got "${resolved.validMetric}"`,
+    )
+  }
+  return resolved
+}
+
+/** The README's options table, generated from `TRAIN_OPTIONS`. */
+export function optionsMarkdown(): string {
+  const rows = TRAIN_OPTIONS.map((o) => {
+    const def = o.default === undefined ? '' : `\`${Array.isArray(o.default) ? o.default.join(',') : String(o.default)}\``
+    const choices = o.choices ? ` (${o.choices.map((c) => `\`${c}\``).join(', ')})` : ''
+    return `| \`${o.flag}\` | \`${o.key}\` | ${def} | ${o.description}${choices} |`
+  })
+  return ['| CLI flag | API key | default | meaning |', '|---|---|---|---|', ...rows].join('\n')
+}

@@ -1,0 +1,199 @@
+/**
+ * `train()`: load → filter → split → train off the event loop → report. The same function
+ * serves the CLI (`llminit train`) and scripts.
+ */
+import { createRequire } from 'node:module'
+import { loadInteractions, splitInteractions, datasetStats } from './data/index.js'
+import type { DatasetStats, Split } from './data/types.js'
+import { abortError } from './errors.js'
+import { callNative, native, type JsEpoch, type JsMetric, type JsProgress } from './native.js'
+import { resolveTrainConfig, type ResolvedTrainConfig, type TrainConfig } from './options.js'
+
+const VERSION: string = createRequire(import.meta.url)('../package.json').version
+
+export interface EpochSummary {
+  epoch: number
+  loss: number
+  /** The early-stopping metric on validation (`validMetric`). */
+  valid: number
+  trainSeconds: number
+  evalSeconds: number
+  improved: boolean
+}
+
+export type TrainProgress =
+  | { kind: 'stage'; stage: 'load' | 'split' | 'train'; elapsedSeconds: number }
+  | { kind: 'batch'; epoch: number; batch: number; nBatches: number; elapsedSeconds: number }
+  | { kind: 'epoch'; epoch: number; record: EpochSummary; elapsedSeconds: number }
+
+export interface RunOptions {
+  /** Called with stage, batch (about 50 per epoch) and epoch events. Exceptions in it are ignored. */
+  onProgress?: (event: TrainProgress) => void
+  /** Aborting stops training at the next batch; the promise rejects with an `AbortError`. */
+  signal?: AbortSignal
+}
+
+export interface TrainReport {
+  llminit: string
+  createdAt: string
+  /** `standard` or `reference` (DESIGN.md §3): numbers from the two are not comparable. */
+  protocol: string
+  config: ResolvedTrainConfig
+  dataset: { name: string; files: string[]; stats: DatasetStats }
+  model: { name: string; parameters: number }
+  bestEpoch: number
+  epochsRun: number
+  stoppedEarly: boolean
+  valid: Record<string, number>
+  test: Record<string, number>
+  /** Flat view: `valid.ndcg@10`, `test.recall@10`, … */
+  metrics: Record<string, number>
+  history: EpochSummary[]
+  timings: { loadSeconds: number; splitSeconds: number; trainSeconds: number; totalSeconds: number; medianEpochSeconds: number }
+  peakRssMB: number
+}
+
+function metricRecord(list: JsMetric[]): Record<string, number> {
+  return Object.fromEntries(list.map((m) => [m.name, m.value]))
+}
+
+function epochSummary(e: JsEpoch): EpochSummary {
+  return { epoch: e.epoch, loss: e.loss, valid: e.validScore, trainSeconds: e.trainSeconds, evalSeconds: e.evalSeconds, improved: e.improved }
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return 0
+  const s = [...values].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]
+}
+
+/** Guards the user's callback: a throw in it must not break training. */
+function guard(fn?: (e: TrainProgress) => void): (e: TrainProgress) => void {
+  return (e) => {
+    if (!fn) return
+    try {
+      fn(e)
+    } catch {
+      // The callback's failure is the caller's concern, never a reason to stop training.
+    }
+  }
+}
+
+/** The typed arrays the binding takes, straight from the split (no copies here). */
+export function trainData(nUsers: number, nItems: number, split: Split) {
+  return {
+    nUsers,
+    nItems,
+    trainUsers: split.train.users,
+    trainItems: split.train.items,
+    validUsers: split.valid.users,
+    validItems: split.valid.items,
+    testUsers: split.test.users,
+    testItems: split.test.items,
+  }
+}
+
+/**
+ * Trains a recommender on a dataset and evaluates it by full ranking.
+ *
+ * @example
+ * ```ts
+ * import { train } from 'llminit'
+ * const report = await train({ data: 'data/amazon-office', model: 'lightgcn', epochs: 20 })
+ * console.log(report.test['ndcg@10'])
+ * ```
+ */
+export async function train(config: TrainConfig, options: RunOptions = {}): Promise<TrainReport> {
+  const started = performance.now()
+  const elapsed = () => (performance.now() - started) / 1000
+  const emit = guard(options.onProgress)
+  const cfg = resolveTrainConfig(config)
+  const { signal } = options
+  if (signal?.aborted) throw abortError()
+
+  emit({ kind: 'stage', stage: 'load', elapsedSeconds: elapsed() })
+  const t0 = performance.now()
+  const columns = Object.fromEntries(
+    Object.entries({ user: cfg.userColumn, item: cfg.itemColumn, rating: cfg.ratingColumn, timestamp: cfg.timestampColumn }).filter(
+      ([, v]) => v !== undefined,
+    ),
+  )
+  const data = await loadInteractions(cfg.data, {
+    format: cfg.format,
+    columns,
+    filters: { ratingMin: cfg.ratingMin, kCore: cfg.kCore, dedupe: cfg.dedupe },
+  })
+  const loadSeconds = (performance.now() - t0) / 1000
+  if (signal?.aborted) throw abortError()
+
+  emit({ kind: 'stage', stage: 'split', elapsedSeconds: elapsed() })
+  const t1 = performance.now()
+  const split = splitInteractions(data, { mode: cfg.split, seed: cfg.seed })
+  const splitSeconds = (performance.now() - t1) / 1000
+  const stats = datasetStats(data, split)
+
+  emit({ kind: 'stage', stage: 'train', elapsedSeconds: elapsed() })
+  const cancel = new native.CancelToken()
+  const onAbort = () => cancel.cancel()
+  signal?.addEventListener('abort', onAbort, { once: true })
+  const t2 = performance.now()
+  let result
+  try {
+    result = await callNative(() =>
+      native.trainModel(
+        trainData(data.nUsers, data.nItems, split),
+        {
+          model: cfg.model,
+          dim: cfg.dim,
+          layers: cfg.layers,
+          lr: cfg.lr,
+          batchSize: cfg.batchSize,
+          epochs: cfg.epochs,
+          patience: cfg.patience,
+          regWeight: cfg.regWeight,
+          seed: cfg.seed,
+          protocol: cfg.protocol,
+          ks: cfg.ks,
+          validMetric: cfg.validMetric,
+          threads: cfg.threads,
+        },
+        null,
+        (p: JsProgress) => {
+          if (p.kind === 'epoch' && p.record) {
+            emit({ kind: 'epoch', epoch: p.epoch, record: epochSummary(p.record), elapsedSeconds: elapsed() })
+          } else {
+            emit({ kind: 'batch', epoch: p.epoch, batch: p.batch, nBatches: p.nBatches, elapsedSeconds: elapsed() })
+          }
+        },
+        cancel,
+      ),
+    )
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
+  }
+  const trainSeconds = (performance.now() - t2) / 1000
+
+  const valid = metricRecord(result.valid)
+  const test = metricRecord(result.test)
+  const history = result.history.map(epochSummary)
+  return {
+    llminit: VERSION,
+    createdAt: new Date().toISOString(),
+    protocol: cfg.protocol,
+    config: cfg,
+    dataset: { name: data.name, files: data.files, stats },
+    model: { name: cfg.model, parameters: result.nParameters },
+    bestEpoch: result.bestEpoch,
+    epochsRun: history.length,
+    stoppedEarly: result.stoppedEarly,
+    valid,
+    test,
+    metrics: {
+      ...Object.fromEntries(Object.entries(valid).map(([k, v]) => [`valid.${k}`, v])),
+      ...Object.fromEntries(Object.entries(test).map(([k, v]) => [`test.${k}`, v])),
+    },
+    history,
+    timings: { loadSeconds, splitSeconds, trainSeconds, totalSeconds: elapsed(), medianEpochSeconds: median(history.map((h) => h.trainSeconds + h.evalSeconds)) },
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+  }
+}
