@@ -25,16 +25,24 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn time<F: FnMut()>(runs: usize, mut f: F) -> f64 {
     f();
-    median((0..runs).map(|_| {
-        let t = Instant::now();
-        f();
-        t.elapsed().as_secs_f64()
-    }).collect())
+    median(
+        (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    )
 }
 
 fn load_beauty() -> TrainData {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/amazon-beauty/amazon-beauty.inter");
-    let text = std::fs::read_to_string(path).expect("../shared/data/amazon-beauty is needed for this benchmark");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/amazon-beauty/amazon-beauty.inter"
+    );
+    let text = std::fs::read_to_string(path)
+        .expect("../shared/data/amazon-beauty is needed for this benchmark");
     let (mut umap, mut imap) = (HashMap::new(), HashMap::new());
     let mut per_user: Vec<Vec<u32>> = Vec::new();
     for line in text.lines().skip(1) {
@@ -65,7 +73,14 @@ fn load_beauty() -> TrainData {
             tr.1.push(i);
         }
     }
-    TrainData::new(umap.len(), imap.len(), (&tr.0, &tr.1), (&va.0, &va.1), (&te.0, &te.1)).unwrap()
+    TrainData::new(
+        umap.len(),
+        imap.len(),
+        (&tr.0, &tr.1),
+        (&va.0, &va.1),
+        (&te.0, &te.1),
+    )
+    .unwrap()
 }
 
 struct Quiet;
@@ -84,11 +99,14 @@ fn main() {
     let mut a = vec![0.0f32; n];
     let triad = time(5, || {
         use rayon::prelude::*;
-        a.par_chunks_mut(1 << 16).zip(b.par_chunks(1 << 16)).zip(c.par_chunks(1 << 16)).for_each(|((a, b), c)| {
-            for ((a, b), c) in a.iter_mut().zip(b).zip(c) {
-                *a = b + 0.5 * c;
-            }
-        })
+        a.par_chunks_mut(1 << 16)
+            .zip(b.par_chunks(1 << 16))
+            .zip(c.par_chunks(1 << 16))
+            .for_each(|((a, b), c)| {
+                for ((a, b), c) in a.iter_mut().zip(b).zip(c) {
+                    *a = b + 0.5 * c;
+                }
+            })
     });
     let bw = (3 * n * 4) as f64 / triad / 1e9;
     println!("memory bandwidth (triad): {bw:.1} GB/s");
@@ -127,18 +145,39 @@ fn main() {
         batch.pos.push(data.train_items[k]);
     }
     let (bu, bp) = (batch.users.clone(), batch.pos.clone());
-    draw_negatives(&mut brng, &data.train, &bu, &bp, NegativePolicy::RejectTrainPositives, &mut batch.neg);
+    draw_negatives(
+        &mut brng,
+        &data.train,
+        &bu,
+        &bp,
+        NegativePolicy::RejectTrainPositives,
+        &mut batch.neg,
+    );
     let step = time(9, || {
         model.loss_and_grad(&e, &batch, &mut grad, par);
     });
     println!("LightGCN loss + gradient (batch 256): {:.2} ms", step * 1e3);
     let mut p = e.clone();
     let mut adam = Adam::new(1e-3);
-    let adam_t = time(9, || adam.step(&mut [&mut p.users, &mut p.items], &[&grad.users, &grad.items], par));
-    println!("dense Adam step ({} parameters): {:.2} ms", p.users.len() + p.items.len(), adam_t * 1e3);
+    let adam_t = time(9, || {
+        adam.step(
+            &mut [&mut p.users, &mut p.items],
+            &[&grad.users, &grad.items],
+            par,
+        )
+    });
+    println!(
+        "dense Adam step ({} parameters): {:.2} ms",
+        p.users.len() + p.items.len(),
+        adam_t * 1e3
+    );
 
     for bs in [256usize, 2048] {
-        let params = TrainParams { epochs: 1, batch_size: bs, ..TrainParams::default() };
+        let params = TrainParams {
+            epochs: 1,
+            batch_size: bs,
+            ..TrainParams::default()
+        };
         let t = time(2, || {
             train(&data, &params, None, par, &Quiet).unwrap();
         });

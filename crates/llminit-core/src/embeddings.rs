@@ -12,7 +12,13 @@ pub struct Embeddings {
 
 impl Embeddings {
     pub fn zeros(n_users: usize, n_items: usize, dim: usize) -> Self {
-        Embeddings { n_users, n_items, dim, users: vec![0.0; n_users * dim], items: vec![0.0; n_items * dim] }
+        Embeddings {
+            n_users,
+            n_items,
+            dim,
+            users: vec![0.0; n_users * dim],
+            items: vec![0.0; n_items * dim],
+        }
     }
 
     #[inline]

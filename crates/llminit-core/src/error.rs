@@ -28,7 +28,10 @@ impl Error {
     }
 
     pub(crate) fn param(name: &'static str, reason: impl Into<String>) -> Self {
-        Error::InvalidParam { name, reason: reason.into() }
+        Error::InvalidParam {
+            name,
+            reason: reason.into(),
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! to `-inf`, and the top `max_k` items are kept (DESIGN.md §3, §5).
 //!
 //! Scores are `s(u, i) = ⟨emb.user(u), emb.item(i)⟩`. Users are processed in blocks of
-//! [`BLOCK_USERS`]: one single-threaded SGEMM (`matrixmultiply`) scores a block against all
+//! [`BLOCK_USERS`]: one single-threaded SGEMM (the `gemm` crate) scores a block against all
 //! items into a per-worker scratch buffer, then each row is masked and reduced by the partial
 //! top-K of [`crate::topk`]; nothing is ever fully sorted and no `n_users × n_items` matrix
 //! exists. With [`Parallelism::Rayon`] one worker per pool thread pulls blocks from a shared
@@ -232,31 +232,38 @@ pub fn score_users_into(out: &mut [f32], emb: &Embeddings, users: &[u32]) {
         users.len() * dim,
         "score_users_into: user table length"
     );
-    // SAFETY: A is users.len()×dim row-major (checked above), B = itemsᵀ is dim×n_items read
-    // through strides (row stride 1, column stride dim) over a buffer of n_items*dim elements
-    // (asserted), and C is users.len()×n_items row-major over `out` (asserted); beta = 0 so C's
-    // previous contents are not read, and `out` is exclusively borrowed.
-    unsafe {
-        matrixmultiply::sgemm(
-            users.len(),
-            dim,
-            n_items,
-            1.0,
-            a.as_ptr(),
-            dim as isize,
-            1,
-            emb.items.as_ptr(),
-            1,
-            dim as isize,
-            0.0,
-            out.as_mut_ptr(),
-            n_items as isize,
-            1,
-        );
-    }
     if dim == 0 {
-        // An empty inner product is 0; do not rely on the GEMM to clear C when k = 0.
+        // An empty inner product is 0.
         out.fill(0.0);
+        return;
+    }
+    // SAFETY: lhs = A is users.len()×dim row-major over `a` (length asserted above); rhs =
+    // itemsᵀ is dim×n_items with rhs(p, j) = items[j*dim + p] (column stride dim, row stride 1)
+    // over a buffer of n_items*dim elements (asserted); dst is users.len()×n_items row-major
+    // over `out` (length asserted), exclusively borrowed and disjoint from both inputs;
+    // read_dst = false, so its previous contents are neither read nor scaled.
+    unsafe {
+        gemm::gemm(
+            users.len(),
+            n_items,
+            dim,
+            out.as_mut_ptr(),
+            1,
+            n_items as isize,
+            false,
+            a.as_ptr(),
+            1,
+            dim as isize,
+            emb.items.as_ptr(),
+            dim as isize,
+            1,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
     }
 }
 

@@ -49,7 +49,13 @@ impl Csr {
                 *slot += 1;
             }
         }
-        Csr { n_rows: self.n_cols, n_cols: self.n_rows, indptr: counts, indices, values }
+        Csr {
+            n_rows: self.n_cols,
+            n_cols: self.n_rows,
+            indptr: counts,
+            indices,
+            values,
+        }
     }
 }
 
@@ -77,7 +83,12 @@ pub fn normalized_adjacency(train: &UserItems) -> NormalizedGraph {
     let mut values = Vec::with_capacity(train.nnz());
     for u in 0..train.n_users {
         let su = inv_sqrt(train.degree(u));
-        values.extend(train.of(u).iter().map(|&i| (su * item_scale[i as usize]) as f32));
+        values.extend(
+            train
+                .of(u)
+                .iter()
+                .map(|&i| (su * item_scale[i as usize]) as f32),
+        );
     }
     let r = Csr {
         n_rows: train.n_users,
@@ -87,7 +98,12 @@ pub fn normalized_adjacency(train: &UserItems) -> NormalizedGraph {
         values,
     };
     let rt = r.transpose();
-    NormalizedGraph { n_users: train.n_users, n_items: train.n_items, r, rt }
+    NormalizedGraph {
+        n_users: train.n_users,
+        n_items: train.n_items,
+        r,
+        rt,
+    }
 }
 
 #[cfg(test)]

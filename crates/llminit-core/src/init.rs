@@ -31,7 +31,13 @@ fn fill(table: &mut [f32], rows: usize, dim: usize, kind: RandomInit, rng: &mut 
 }
 
 /// Fresh user and item tables (users first, then items, from one generator).
-pub fn random_tables(n_users: usize, n_items: usize, dim: usize, kind: RandomInit, rng: &mut impl Rng) -> Embeddings {
+pub fn random_tables(
+    n_users: usize,
+    n_items: usize,
+    dim: usize,
+    kind: RandomInit,
+    rng: &mut impl Rng,
+) -> Embeddings {
     let mut e = Embeddings::zeros(n_users, n_items, dim);
     fill(&mut e.users, n_users, dim, kind, rng);
     fill(&mut e.items, n_items, dim, kind, rng);
@@ -50,7 +56,10 @@ mod tests {
         let bu = (6.0f32 / 1064.0).sqrt();
         assert!(e.users.iter().all(|v| v.abs() <= bu));
         let var: f32 = e.users.iter().map(|v| v * v).sum::<f32>() / e.users.len() as f32;
-        assert!((var - bu * bu / 3.0).abs() < 0.05 * bu * bu / 3.0, "uniform variance b²/3");
+        assert!(
+            (var - bu * bu / 3.0).abs() < 0.05 * bu * bu / 3.0,
+            "uniform variance b²/3"
+        );
         let e = random_tables(1000, 200, 64, RandomInit::XavierNormal, &mut rng);
         let var: f32 = e.items.iter().map(|v| v * v).sum::<f32>() / e.items.len() as f32;
         assert!((var - 2.0 / 264.0).abs() < 0.05 * 2.0 / 264.0);

@@ -9,6 +9,7 @@
 pub mod embeddings;
 pub mod error;
 pub mod eval;
+pub mod frontier;
 pub mod graph;
 pub mod init;
 pub mod loss;

@@ -41,17 +41,31 @@ pub fn bpr(x: &[f32], reduction: Reduction, dx: &mut [f32]) -> f64 {
 /// ‖E[rows]‖_F, the Frobenius norm of the gathered block (rows may repeat), not squared — the
 /// term RecBole's `EmbLoss(require_pow=False)` adds per table. Adds `weight · ∂‖·‖/∂E` into
 /// `grad` (E[r]/‖block‖ for each occurrence of r) and returns the norm.
-pub fn gathered_norm(table: &[f32], rows: &[u32], dim: usize, weight: f32, grad: &mut [f32]) -> f64 {
+pub fn gathered_norm(
+    table: &[f32],
+    rows: &[u32],
+    dim: usize,
+    weight: f32,
+    grad: &mut [f32],
+) -> f64 {
     let sq: f64 = rows
         .iter()
-        .map(|&r| table[r as usize * dim..(r as usize + 1) * dim].iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>())
+        .map(|&r| {
+            table[r as usize * dim..(r as usize + 1) * dim]
+                .iter()
+                .map(|&v| (v as f64) * (v as f64))
+                .sum::<f64>()
+        })
         .sum();
     let norm = sq.sqrt();
     if norm > 0.0 && weight != 0.0 {
         let k = (weight as f64 / norm) as f32;
         for &r in rows {
             let r = r as usize;
-            let (src, dst) = (&table[r * dim..(r + 1) * dim], &mut grad[r * dim..(r + 1) * dim]);
+            let (src, dst) = (
+                &table[r * dim..(r + 1) * dim],
+                &mut grad[r * dim..(r + 1) * dim],
+            );
             for (g, &v) in dst.iter_mut().zip(src) {
                 *g += k * v;
             }

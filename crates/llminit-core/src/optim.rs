@@ -26,7 +26,15 @@ pub struct Adam {
 impl Adam {
     /// PyTorch's defaults with the given learning rate.
     pub fn new(lr: f32) -> Self {
-        Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, t: 0, m: Vec::new(), v: Vec::new() }
+        Adam {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            t: 0,
+            m: Vec::new(),
+            v: Vec::new(),
+        }
     }
 
     pub fn steps_taken(&self) -> i32 {
@@ -38,7 +46,11 @@ const CHUNK: usize = 16 * 1024;
 
 impl Optimizer for Adam {
     fn step(&mut self, params: &mut [&mut [f32]], grads: &[&[f32]], par: Parallelism) {
-        assert_eq!(params.len(), grads.len(), "Adam::step: one gradient per parameter");
+        assert_eq!(
+            params.len(),
+            grads.len(),
+            "Adam::step: one gradient per parameter"
+        );
         if self.m.is_empty() {
             self.m = params.iter().map(|p| vec![0.0; p.len()]).collect();
             self.v = params.iter().map(|p| vec![0.0; p.len()]).collect();
@@ -60,7 +72,11 @@ impl Optimizer for Adam {
         for (k, p) in params.iter_mut().enumerate() {
             let g = grads[k];
             assert_eq!(p.len(), g.len(), "Adam::step: gradient {k} length");
-            assert_eq!(p.len(), self.m[k].len(), "Adam::step: parameter {k} changed size");
+            assert_eq!(
+                p.len(),
+                self.m[k].len(),
+                "Adam::step: parameter {k} changed size"
+            );
             let (m, v) = (&mut self.m[k], &mut self.v[k]);
             match par {
                 Parallelism::Sequential => update(p, g, m, v),
@@ -115,14 +131,19 @@ mod tests {
         adam.step(&mut [&mut p], &[&[1.0, 0.0]], Parallelism::Sequential);
         let after_first = p[0];
         adam.step(&mut [&mut p], &[&[0.0, 0.0]], Parallelism::Sequential);
-        assert!(p[0] < after_first, "dense Adam keeps moving a row with zero gradient");
+        assert!(
+            p[0] < after_first,
+            "dense Adam keeps moving a row with zero gradient"
+        );
         assert_eq!(p[1], 0.0);
     }
 
     #[test]
     fn parallel_matches_sequential() {
         let n = 100_000;
-        let grads: Vec<f32> = (0..n).map(|k| ((k * 7919) % 1000) as f32 / 500.0 - 1.0).collect();
+        let grads: Vec<f32> = (0..n)
+            .map(|k| ((k * 7919) % 1000) as f32 / 500.0 - 1.0)
+            .collect();
         let mut a = vec![0.5f32; n];
         let mut b = a.clone();
         let (mut oa, mut ob) = (Adam::new(1e-3), Adam::new(1e-3));

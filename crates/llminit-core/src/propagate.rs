@@ -59,17 +59,27 @@ pub fn spmm(out: &mut [f32], accum: Accum, a: &Csr, x: &[f32], dim: usize, par: 
             }
         }
         Parallelism::Rayon => {
-            out.par_chunks_mut(ROWS_PER_TASK * dim).enumerate().for_each(|(t, block)| {
-                for (k, row) in block.chunks_exact_mut(dim).enumerate() {
-                    row_product(row, accum, a, t * ROWS_PER_TASK + k, x, dim);
-                }
-            });
+            out.par_chunks_mut(ROWS_PER_TASK * dim)
+                .enumerate()
+                .for_each(|(t, block)| {
+                    for (k, row) in block.chunks_exact_mut(dim).enumerate() {
+                        row_product(row, accum, a, t * ROWS_PER_TASK + k, x, dim);
+                    }
+                });
         }
     }
 }
 
 /// One layer fused with the layer sum: `next = a · x`, then `sum = (sum + next) · scale`.
-fn spmm_and_sum(next: &mut [f32], sum: &mut [f32], scale: f32, a: &Csr, x: &[f32], dim: usize, par: Parallelism) {
+fn spmm_and_sum(
+    next: &mut [f32],
+    sum: &mut [f32],
+    scale: f32,
+    a: &Csr,
+    x: &[f32],
+    dim: usize,
+    par: Parallelism,
+) {
     let body = |r: usize, next_row: &mut [f32], sum_row: &mut [f32]| {
         row_product(next_row, Accum::Replace, a, r, x, dim);
         for (s, &n) in sum_row.iter_mut().zip(next_row.iter()) {
@@ -78,7 +88,11 @@ fn spmm_and_sum(next: &mut [f32], sum: &mut [f32], scale: f32, a: &Csr, x: &[f32
     };
     match par {
         Parallelism::Sequential => {
-            for (r, (n, s)) in next.chunks_exact_mut(dim).zip(sum.chunks_exact_mut(dim)).enumerate() {
+            for (r, (n, s)) in next
+                .chunks_exact_mut(dim)
+                .zip(sum.chunks_exact_mut(dim))
+                .enumerate()
+            {
                 body(r, n, s);
             }
         }
@@ -87,7 +101,11 @@ fn spmm_and_sum(next: &mut [f32], sum: &mut [f32], scale: f32, a: &Csr, x: &[f32
                 .zip(sum.par_chunks_mut(ROWS_PER_TASK * dim))
                 .enumerate()
                 .for_each(|(t, (nb, sb))| {
-                    for (k, (n, s)) in nb.chunks_exact_mut(dim).zip(sb.chunks_exact_mut(dim)).enumerate() {
+                    for (k, (n, s)) in nb
+                        .chunks_exact_mut(dim)
+                        .zip(sb.chunks_exact_mut(dim))
+                        .enumerate()
+                    {
                         body(t * ROWS_PER_TASK + k, n, s);
                     }
                 });
@@ -122,7 +140,11 @@ pub fn propagate_mean(
     bufs: &mut PropagationBuffers,
     par: Parallelism,
 ) {
-    assert_eq!((e.n_users, e.n_items), (graph.n_users, graph.n_items), "propagate_mean: shape");
+    assert_eq!(
+        (e.n_users, e.n_items),
+        (graph.n_users, graph.n_items),
+        "propagate_mean: shape"
+    );
     let dim = e.dim;
     if out.users.len() != e.users.len() || out.items.len() != e.items.len() {
         *out = Embeddings::zeros(e.n_users, e.n_items, dim);
@@ -138,10 +160,30 @@ pub fn propagate_mean(
     for l in 1..=layers {
         let scale = if l == layers { final_scale } else { 1.0 };
         // x is the previous layer: `e` for the first, then the buffer the last layer wrote.
-        let (next, prev) = if l % 2 == 1 { (&mut bufs.a, &bufs.b) } else { (&mut bufs.b, &bufs.a) };
+        let (next, prev) = if l % 2 == 1 {
+            (&mut bufs.a, &bufs.b)
+        } else {
+            (&mut bufs.b, &bufs.a)
+        };
         let x = if l == 1 { e } else { prev };
-        spmm_and_sum(&mut next.users, &mut out.users, scale, &graph.r, &x.items, dim, par);
-        spmm_and_sum(&mut next.items, &mut out.items, scale, &graph.rt, &x.users, dim, par);
+        spmm_and_sum(
+            &mut next.users,
+            &mut out.users,
+            scale,
+            &graph.r,
+            &x.items,
+            dim,
+            par,
+        );
+        spmm_and_sum(
+            &mut next.items,
+            &mut out.items,
+            scale,
+            &graph.rt,
+            &x.users,
+            dim,
+            par,
+        );
     }
 }
 
@@ -152,7 +194,12 @@ mod tests {
     use crate::UserItems;
     use rand::{Rng, SeedableRng};
 
-    fn random_case(seed: u64, n_users: usize, n_items: usize, dim: usize) -> (NormalizedGraph, Embeddings) {
+    fn random_case(
+        seed: u64,
+        n_users: usize,
+        n_items: usize,
+        dim: usize,
+    ) -> (NormalizedGraph, Embeddings) {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let (mut us, mut is) = (vec![], vec![]);
         for _ in 0..(n_users * 4) {
@@ -161,7 +208,10 @@ mod tests {
         }
         let g = normalized_adjacency(&UserItems::from_pairs(n_users, n_items, &us, &is).unwrap());
         let mut e = Embeddings::zeros(n_users, n_items, dim);
-        e.users.iter_mut().chain(e.items.iter_mut()).for_each(|v| *v = rng.gen_range(-1.0..1.0));
+        e.users
+            .iter_mut()
+            .chain(e.items.iter_mut())
+            .for_each(|v| *v = rng.gen_range(-1.0..1.0));
         (g, e)
     }
 
@@ -190,12 +240,30 @@ mod tests {
     fn hand_computed_two_layer_mean() {
         let train = UserItems::from_pairs(2, 3, &[0, 0, 1, 1], &[0, 1, 1, 2]).unwrap();
         let g = normalized_adjacency(&train);
-        let e = Embeddings { n_users: 2, n_items: 3, dim: 1, users: vec![1.0, 2.0], items: vec![3.0, 4.0, 5.0] };
+        let e = Embeddings {
+            n_users: 2,
+            n_items: 3,
+            dim: 1,
+            users: vec![1.0, 2.0],
+            items: vec![3.0, 4.0, 5.0],
+        };
         let mut out = Embeddings::default();
-        propagate_mean(&mut out, &g, &e, 2, &mut PropagationBuffers::default(), Parallelism::Sequential);
+        propagate_mean(
+            &mut out,
+            &g,
+            &e,
+            2,
+            &mut PropagationBuffers::default(),
+            Parallelism::Sequential,
+        );
         let want_u = [2.12377, 3.09518];
         let want_i = [2.20711, 3.44281, 3.44281];
-        for (g, w) in out.users.iter().zip(want_u).chain(out.items.iter().zip(want_i)) {
+        for (g, w) in out
+            .users
+            .iter()
+            .zip(want_u)
+            .chain(out.items.iter().zip(want_i))
+        {
             assert!((g - w).abs() < 1e-4, "{g} vs {w}");
         }
     }
@@ -208,14 +276,23 @@ mod tests {
         let dim = e.dim;
         let mut cur: Vec<Vec<f64>> = (0..n)
             .map(|r| {
-                let row = if r < g.n_users { e.user(r) } else { e.item(r - g.n_users) };
+                let row = if r < g.n_users {
+                    e.user(r)
+                } else {
+                    e.item(r - g.n_users)
+                };
                 row.iter().map(|&v| v as f64).collect()
             })
             .collect();
         let mut sum = cur.clone();
         for _ in 0..3 {
-            let next: Vec<Vec<f64>> =
-                (0..n).map(|r| (0..dim).map(|k| (0..n).map(|c| a[r][c] * cur[c][k]).sum()).collect()).collect();
+            let next: Vec<Vec<f64>> = (0..n)
+                .map(|r| {
+                    (0..dim)
+                        .map(|k| (0..n).map(|c| a[r][c] * cur[c][k]).sum())
+                        .collect()
+                })
+                .collect();
             for r in 0..n {
                 for k in 0..dim {
                     sum[r][k] += next[r][k];
@@ -224,9 +301,20 @@ mod tests {
             cur = next;
         }
         let mut out = Embeddings::default();
-        propagate_mean(&mut out, &g, &e, 3, &mut PropagationBuffers::default(), Parallelism::Rayon);
+        propagate_mean(
+            &mut out,
+            &g,
+            &e,
+            3,
+            &mut PropagationBuffers::default(),
+            Parallelism::Rayon,
+        );
         for r in 0..n {
-            let got = if r < g.n_users { out.user(r) } else { out.item(r - g.n_users) };
+            let got = if r < g.n_users {
+                out.user(r)
+            } else {
+                out.item(r - g.n_users)
+            };
             for k in 0..dim {
                 assert!((got[k] as f64 - sum[r][k] / 4.0).abs() < 1e-5);
             }
@@ -238,8 +326,22 @@ mod tests {
         let (g, e) = random_case(11, 500, 300, 16);
         let mut a = Embeddings::default();
         let mut b = Embeddings::default();
-        propagate_mean(&mut a, &g, &e, 2, &mut PropagationBuffers::default(), Parallelism::Sequential);
-        propagate_mean(&mut b, &g, &e, 2, &mut PropagationBuffers::default(), Parallelism::Rayon);
+        propagate_mean(
+            &mut a,
+            &g,
+            &e,
+            2,
+            &mut PropagationBuffers::default(),
+            Parallelism::Sequential,
+        );
+        propagate_mean(
+            &mut b,
+            &g,
+            &e,
+            2,
+            &mut PropagationBuffers::default(),
+            Parallelism::Rayon,
+        );
         assert_eq!(a, b);
     }
 
@@ -249,7 +351,14 @@ mod tests {
         let mut out = vec![1.0f32; g.n_users * 4];
         spmm(&mut out, Accum::Add, &g.r, &e.items, 4, Parallelism::Rayon);
         let mut fresh = vec![0.0f32; g.n_users * 4];
-        spmm(&mut fresh, Accum::Replace, &g.r, &e.items, 4, Parallelism::Sequential);
+        spmm(
+            &mut fresh,
+            Accum::Replace,
+            &g.r,
+            &e.items,
+            4,
+            Parallelism::Sequential,
+        );
         for (a, b) in out.iter().zip(&fresh) {
             assert!((a - (b + 1.0)).abs() < 1e-5);
         }

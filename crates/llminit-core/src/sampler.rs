@@ -80,7 +80,14 @@ mod tests {
         let mut out = Vec::new();
         let users = vec![0u32; 500];
         let pos = vec![0u32; 500];
-        draw_negatives(&mut rng, &train, &users, &pos, NegativePolicy::RejectTrainPositives, &mut out);
+        draw_negatives(
+            &mut rng,
+            &train,
+            &users,
+            &pos,
+            NegativePolicy::RejectTrainPositives,
+            &mut out,
+        );
         assert!(out.iter().all(|&j| j == 3 || j == 4));
         assert!(out.contains(&3) && out.contains(&4));
     }
@@ -90,9 +97,19 @@ mod tests {
         let train = UserItems::from_pairs(1, 3, &[0, 0], &[0, 1]).unwrap();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
         let mut out = Vec::new();
-        draw_negatives(&mut rng, &train, &[0; 300], &[0; 300], NegativePolicy::DifferFromPositive, &mut out);
+        draw_negatives(
+            &mut rng,
+            &train,
+            &[0; 300],
+            &[0; 300],
+            NegativePolicy::DifferFromPositive,
+            &mut out,
+        );
         assert!(out.iter().all(|&j| j != 0));
-        assert!(out.contains(&1), "another training positive may be drawn under the reference protocol");
+        assert!(
+            out.contains(&1),
+            "another training positive may be drawn under the reference protocol"
+        );
     }
 
     #[test]

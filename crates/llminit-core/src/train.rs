@@ -28,7 +28,10 @@ impl ModelKind {
         match s {
             "mf" | "bpr" => Ok(ModelKind::Mf),
             "lightgcn" => Ok(ModelKind::LightGcn),
-            other => Err(Error::param("model", format!("unknown model `{other}` (expected mf or lightgcn)"))),
+            other => Err(Error::param(
+                "model",
+                format!("unknown model `{other}` (expected mf or lightgcn)"),
+            )),
         }
     }
 
@@ -56,7 +59,10 @@ impl Protocol {
         match s {
             "standard" => Ok(Protocol::Standard),
             "reference" => Ok(Protocol::Reference),
-            other => Err(Error::param("protocol", format!("unknown protocol `{other}` (expected standard or reference)"))),
+            other => Err(Error::param(
+                "protocol",
+                format!("unknown protocol `{other}` (expected standard or reference)"),
+            )),
         }
     }
 
@@ -130,19 +136,38 @@ impl TrainParams {
             return bad("epochs", "must be at least 1".into());
         }
         if !(self.reg_weight.is_finite() && self.reg_weight >= 0.0) {
-            return bad("regWeight", format!("must be a non-negative number, got {}", self.reg_weight));
+            return bad(
+                "regWeight",
+                format!("must be a non-negative number, got {}", self.reg_weight),
+            );
         }
         if self.ks.is_empty() || self.ks.iter().any(|&k| k == 0) {
-            return bad("ks", format!("must be non-empty positive cut-offs, got {:?}", self.ks));
+            return bad(
+                "ks",
+                format!("must be non-empty positive cut-offs, got {:?}", self.ks),
+            );
         }
         let max_k = *self.ks.iter().max().unwrap();
         if max_k > n_items {
-            return bad("ks", format!("largest cut-off {max_k} exceeds the number of items {n_items}"));
+            return bad(
+                "ks",
+                format!("largest cut-off {max_k} exceeds the number of items {n_items}"),
+            );
         }
-        let metric_k = self.valid_metric.split('@').nth(1).and_then(|k| k.parse::<usize>().ok());
+        let metric_k = self
+            .valid_metric
+            .split('@')
+            .nth(1)
+            .and_then(|k| k.parse::<usize>().ok());
         match metric_k {
             Some(k) if self.ks.contains(&k) => Ok(()),
-            _ => bad("validMetric", format!("`{}` must be <metric>@<k> with k in {:?}", self.valid_metric, self.ks)),
+            _ => bad(
+                "validMetric",
+                format!(
+                    "`{}` must be <metric>@<k> with k in {:?}",
+                    self.valid_metric, self.ks
+                ),
+            ),
         }
     }
 }
@@ -236,27 +261,48 @@ pub struct TrainOutcome {
 
 /// Initial tables for `params`: `init` if given (e.g. LLM-selected vectors), else RecBole's
 /// random initialization for the model, seeded.
-pub fn initial_tables(data: &TrainData, params: &TrainParams, init: Option<Embeddings>) -> Result<Embeddings> {
+pub fn initial_tables(
+    data: &TrainData,
+    params: &TrainParams,
+    init: Option<Embeddings>,
+) -> Result<Embeddings> {
     match init {
         Some(e) => {
             if e.n_users != data.n_users || e.n_items != data.n_items || e.dim != params.dim {
                 return Err(Error::InvalidInput(format!(
                     "initial tables are {}×{} users and {}×{} items, expected {}×{} and {}×{}",
-                    e.n_users, e.dim, e.n_items, e.dim, data.n_users, params.dim, data.n_items, params.dim
+                    e.n_users,
+                    e.dim,
+                    e.n_items,
+                    e.dim,
+                    data.n_users,
+                    params.dim,
+                    data.n_items,
+                    params.dim
                 )));
             }
             if e.users.len() != e.n_users * e.dim || e.items.len() != e.n_items * e.dim {
-                return Err(Error::InvalidInput("initial tables have the wrong number of values".into()));
+                return Err(Error::InvalidInput(
+                    "initial tables have the wrong number of values".into(),
+                ));
             }
             if let Some(k) = e.users.iter().chain(&e.items).position(|v| !v.is_finite()) {
-                return Err(Error::InvalidInput(format!("initial tables hold a non-finite value at flat index {k}")));
+                return Err(Error::InvalidInput(format!(
+                    "initial tables hold a non-finite value at flat index {k}"
+                )));
             }
             Ok(e)
         }
         None => {
             let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
             rng.set_stream(1);
-            Ok(random_tables(data.n_users, data.n_items, params.dim, params.model.random_init(), &mut rng))
+            Ok(random_tables(
+                data.n_users,
+                data.n_items,
+                params.dim,
+                params.model.random_init(),
+                &mut rng,
+            ))
         }
     }
 }
@@ -311,9 +357,23 @@ pub fn train(
     if params.eval_initial {
         model.forward(&tables, &mut f, par);
         if has_valid {
-            initial_valid = Some(evaluate(&f, &data.valid, &valid_masks, &params.ks, par, observer)?);
+            initial_valid = Some(evaluate(
+                &f,
+                &data.valid,
+                &valid_masks,
+                &params.ks,
+                par,
+                observer,
+            )?);
         }
-        initial_test = Some(evaluate(&f, &data.test, &test_masks, &params.ks, par, observer)?);
+        initial_test = Some(evaluate(
+            &f,
+            &data.test,
+            &test_masks,
+            &params.ks,
+            par,
+            observer,
+        )?);
     }
 
     let mut shuffle_rng = ChaCha8Rng::seed_from_u64(params.seed);
@@ -346,8 +406,12 @@ pub fn train(
             observer.on_batch(epoch, b, n_batches);
             batch.users.clear();
             batch.pos.clear();
-            batch.users.extend(chunk.iter().map(|&k| data.train_users[k as usize]));
-            batch.pos.extend(chunk.iter().map(|&k| data.train_items[k as usize]));
+            batch
+                .users
+                .extend(chunk.iter().map(|&k| data.train_users[k as usize]));
+            batch
+                .pos
+                .extend(chunk.iter().map(|&k| data.train_items[k as usize]));
             draw_negatives(
                 &mut negative_rng,
                 &data.train,
@@ -358,10 +422,16 @@ pub fn train(
             );
             let loss = model.loss_and_grad(&tables, &batch, &mut grad, par);
             if !loss.is_finite() {
-                return Err(Error::Diverged(format!("loss is {loss} at epoch {epoch}, batch {b}")));
+                return Err(Error::Diverged(format!(
+                    "loss is {loss} at epoch {epoch}, batch {b}"
+                )));
             }
             loss_sum += loss;
-            adam.step(&mut [&mut tables.users, &mut tables.items], &[&grad.users, &grad.items], par);
+            adam.step(
+                &mut [&mut tables.users, &mut tables.items],
+                &[&grad.users, &grad.items],
+                par,
+            );
         }
         let train_seconds = t0.elapsed().as_secs_f64();
 
@@ -403,7 +473,10 @@ pub fn train(
     let valid = if has_valid {
         evaluate(&f, &data.valid, &valid_masks, &params.ks, par, observer)?
     } else {
-        MetricTable { entries: Vec::new(), n_users: 0 }
+        MetricTable {
+            entries: Vec::new(),
+            n_users: 0,
+        }
     };
     let test = evaluate(&f, &data.test, &test_masks, &params.ks, par, observer)?;
     Ok(TrainOutcome {

@@ -14,7 +14,12 @@ pub struct UserItems {
 
 impl UserItems {
     /// Builds the lists from parallel `(user, item)` arrays; duplicates collapse to one entry.
-    pub fn from_pairs(n_users: usize, n_items: usize, users: &[u32], items: &[u32]) -> Result<Self> {
+    pub fn from_pairs(
+        n_users: usize,
+        n_items: usize,
+        users: &[u32],
+        items: &[u32],
+    ) -> Result<Self> {
         if users.len() != items.len() {
             return Err(Error::InvalidInput(format!(
                 "user and item arrays differ in length: {} vs {}",
@@ -25,10 +30,14 @@ impl UserItems {
         let mut counts = vec![0usize; n_users + 1];
         for (k, (&u, &i)) in users.iter().zip(items).enumerate() {
             if u as usize >= n_users {
-                return Err(Error::InvalidInput(format!("interaction {k}: user index {u} >= n_users {n_users}")));
+                return Err(Error::InvalidInput(format!(
+                    "interaction {k}: user index {u} >= n_users {n_users}"
+                )));
             }
             if i as usize >= n_items {
-                return Err(Error::InvalidInput(format!("interaction {k}: item index {i} >= n_items {n_items}")));
+                return Err(Error::InvalidInput(format!(
+                    "interaction {k}: item index {i} >= n_items {n_items}"
+                )));
             }
             counts[u as usize + 1] += 1;
         }
@@ -56,12 +65,22 @@ impl UserItems {
             }
             indptr.push(out.len());
         }
-        Ok(UserItems { n_users, n_items, indptr, items: out })
+        Ok(UserItems {
+            n_users,
+            n_items,
+            indptr,
+            items: out,
+        })
     }
 
     /// An empty set of lists (no user has any item).
     pub fn empty(n_users: usize, n_items: usize) -> Self {
-        UserItems { n_users, n_items, indptr: vec![0; n_users + 1], items: Vec::new() }
+        UserItems {
+            n_users,
+            n_items,
+            indptr: vec![0; n_users + 1],
+            items: Vec::new(),
+        }
     }
 
     #[inline]
@@ -110,6 +129,9 @@ mod tests {
     #[test]
     fn rejects_out_of_range_ids() {
         let err = UserItems::from_pairs(2, 2, &[0, 2], &[0, 1]).unwrap_err();
-        assert!(err.to_string().contains("interaction 1: user index 2"), "{err}");
+        assert!(
+            err.to_string().contains("interaction 1: user index 2"),
+            "{err}"
+        );
     }
 }

@@ -56,7 +56,10 @@ impl TryFrom<&JsTrainOptions> for TrainParams {
                 Some(p) => Protocol::parse(p).map_err(to_js_error)?,
                 None => d.protocol,
             },
-            ks: o.ks.as_ref().map_or(d.ks, |ks| ks.iter().map(|&k| k as usize).collect()),
+            ks: o
+                .ks
+                .as_ref()
+                .map_or(d.ks, |ks| ks.iter().map(|&k| k as usize).collect()),
             valid_metric: o.valid_metric.clone().unwrap_or(d.valid_metric),
             eval_initial: o.eval_initial.unwrap_or(d.eval_initial),
         })
@@ -91,7 +94,13 @@ pub struct JsMetric {
 }
 
 pub fn metrics_to_js(t: &MetricTable) -> Vec<JsMetric> {
-    t.entries.iter().map(|(name, value)| JsMetric { name: name.clone(), value: *value }).collect()
+    t.entries
+        .iter()
+        .map(|(name, value)| JsMetric {
+            name: name.clone(),
+            value: *value,
+        })
+        .collect()
 }
 
 #[napi(object)]

@@ -60,7 +60,13 @@ fn epoch_to_js(r: &EpochRecord) -> JsEpoch {
 impl Observer for Relay {
     fn on_epoch(&self, r: &EpochRecord) {
         if let Some(f) = &self.progress {
-            let ev = JsProgress { kind: "epoch".into(), epoch: r.epoch as u32, batch: 0, n_batches: 0, record: Some(epoch_to_js(r)) };
+            let ev = JsProgress {
+                kind: "epoch".into(),
+                epoch: r.epoch as u32,
+                batch: 0,
+                n_batches: 0,
+                record: Some(epoch_to_js(r)),
+            };
             f.call(ev, ThreadsafeFunctionCallMode::NonBlocking);
         }
     }
@@ -100,13 +106,23 @@ impl Task for TrainTask {
     type JsValue = JsTrainResult;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        let data = self.data.take().ok_or_else(|| Error::from_reason("trainModel: task ran twice"))?;
-        let (params, init, relay, threads) = (&self.params, self.init.take(), self.relay.clone(), self.threads);
+        let data = self
+            .data
+            .take()
+            .ok_or_else(|| Error::from_reason("trainModel: task ran twice"))?;
+        let (params, init, relay, threads) = (
+            &self.params,
+            self.init.take(),
+            self.relay.clone(),
+            self.threads,
+        );
         let run = move || -> std::result::Result<TrainOutcome, CoreError> {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .build()
-                .map_err(|e| CoreError::InvalidInput(format!("cannot start {threads} worker threads: {e}")))?;
+                .map_err(|e| {
+                    CoreError::InvalidInput(format!("cannot start {threads} worker threads: {e}"))
+                })?;
             pool.install(|| train(&data, params, init, Parallelism::Rayon, relay.as_ref()))
         };
         match catch_unwind(AssertUnwindSafe(run)) {
@@ -118,7 +134,10 @@ impl Task for TrainTask {
                     .map(|s| s.to_string())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "unknown panic".into());
-                Err(Error::new(Status::GenericFailure, format!("[ERR_LLMINIT_INTERNAL] internal error: {what}")))
+                Err(Error::new(
+                    Status::GenericFailure,
+                    format!("[ERR_LLMINIT_INTERNAL] internal error: {what}"),
+                ))
             }
         }
     }
@@ -162,17 +181,38 @@ pub fn train_model(
     let (vu, vi) = pair(&data.valid_users, &data.valid_items);
     let (su, si) = pair(&data.test_users, &data.test_items);
     let (n_users, n_items) = (data.n_users as usize, data.n_items as usize);
-    let train_data = TrainData::new(n_users, n_items, (&tu, &ti), (&vu, &vi), (&su, &si)).map_err(to_js_error)?;
+    let train_data = TrainData::new(n_users, n_items, (&tu, &ti), (&vu, &vi), (&su, &si))
+        .map_err(to_js_error)?;
     let init = init.map(|t| {
         let dim = t.dim as usize;
-        Embeddings { n_users, n_items, dim, users: t.users.to_vec(), items: t.items.to_vec() }
+        Embeddings {
+            n_users,
+            n_items,
+            dim,
+            users: t.users.to_vec(),
+            items: t.items.to_vec(),
+        }
     });
     let threads = match options.threads {
-        Some(0) => return Err(to_js_error(CoreError::InvalidParam { name: "threads", reason: "must be at least 1".into() })),
+        Some(0) => {
+            return Err(to_js_error(CoreError::InvalidParam {
+                name: "threads",
+                reason: "must be at least 1".into(),
+            }))
+        }
         Some(n) => n as usize,
         None => default_threads(),
     };
     let flag = cancel.map_or_else(|| Arc::new(AtomicBool::new(false)), |c| c.flag.clone());
-    let relay = Arc::new(Relay { progress: on_progress.map(Arc::new), cancel: flag });
-    Ok(AsyncTask::new(TrainTask { data: Some(train_data), params, init, threads, relay }))
+    let relay = Arc::new(Relay {
+        progress: on_progress.map(Arc::new),
+        cancel: flag,
+    });
+    Ok(AsyncTask::new(TrainTask {
+        data: Some(train_data),
+        params,
+        init,
+        threads,
+        relay,
+    }))
 }

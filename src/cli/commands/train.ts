@@ -6,9 +6,12 @@ import { trainSummary } from '../../report/metrics-table.js'
 import { train } from '../../train.js'
 import { progressPrinter } from '../progress.js'
 
+/** Numbers are converted; text that is not a number is passed on as typed, so the validation
+ * error quotes what the user wrote. */
 function parseValue(kind: string, raw: string): unknown {
-  if (kind === 'integer' || kind === 'number') return raw.trim() === '' ? NaN : Number(raw)
-  if (kind === 'list') return raw.split(',').map((s) => (s.trim() === '' ? NaN : Number(s)))
+  const num = (s: string) => (s.trim() !== '' && Number.isFinite(Number(s)) ? Number(s) : s)
+  if (kind === 'integer' || kind === 'number') return num(raw)
+  if (kind === 'list') return raw.split(',').map(num)
   return raw
 }
 
@@ -21,7 +24,7 @@ export function trainCommand(signal: AbortSignal): Command {
   for (const spec of TRAIN_OPTIONS) {
     const opt = new Option(spec.flag, spec.description)
     if (spec.choices) opt.choices(spec.choices as string[])
-    if (spec.default !== undefined && spec.kind !== 'boolean') opt.default(Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default))
+    if (spec.default !== undefined && spec.kind !== 'boolean') opt.default(spec.default)
     if (spec.kind !== 'boolean' && spec.kind !== 'string') opt.argParser((raw: string) => parseValue(spec.kind, raw))
     if (spec.key === 'data') opt.makeOptionMandatory()
     cmd.addOption(opt)
@@ -31,8 +34,7 @@ export function trainCommand(signal: AbortSignal): Command {
     for (const spec of TRAIN_OPTIONS) {
       const v = opts[spec.key]
       if (v === undefined) continue
-      // Defaults arrive as strings from commander's help text; convert them like user input.
-      config[spec.key] = typeof v === 'string' && spec.kind !== 'string' ? parseValue(spec.kind, v) : v
+      config[spec.key] = v
     }
     const progress = progressPrinter(String(config.validMetric ?? 'ndcg@10'), Boolean(opts.quiet))
     let report

@@ -32,7 +32,13 @@ impl Recommender for MfBpr {
         out.clone_from(params);
     }
 
-    fn loss_and_grad(&mut self, params: &Embeddings, batch: &Batch, grad: &mut Embeddings, _par: Parallelism) -> f64 {
+    fn loss_and_grad(
+        &mut self,
+        params: &Embeddings,
+        batch: &Batch,
+        grad: &mut Embeddings,
+        _par: Parallelism,
+    ) -> f64 {
         if grad.users.len() != params.users.len() || grad.items.len() != params.items.len() {
             *grad = Embeddings::zeros(params.n_users, params.n_items, params.dim);
         } else {
@@ -57,17 +63,34 @@ mod tests {
     fn gradient_matches_finite_differences() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
         let mut p = Embeddings::zeros(4, 5, 3);
-        p.users.iter_mut().chain(p.items.iter_mut()).for_each(|v| *v = rng.gen_range(-1.0..1.0));
+        p.users
+            .iter_mut()
+            .chain(p.items.iter_mut())
+            .for_each(|v| *v = rng.gen_range(-1.0..1.0));
         // User 1 twice and item 2 both as a positive and a negative, so accumulation is exercised.
-        let batch = Batch { users: vec![1, 1, 3], pos: vec![2, 0, 4], neg: vec![3, 2, 1] };
+        let batch = Batch {
+            users: vec![1, 1, 3],
+            pos: vec![2, 0, 4],
+            neg: vec![3, 2, 1],
+        };
         gradcheck::check(&mut MfBpr::new(), &p, &batch, 1e-2, 2e-2);
     }
 
     /// One triple, d = 1: E_u = 1, E_i⁺ = 2, E_i⁻ = 0 → x = 2, L = −log σ(2) = 0.126928.
     #[test]
     fn loss_on_a_hand_computed_triple() {
-        let p = Embeddings { n_users: 1, n_items: 2, dim: 1, users: vec![1.0], items: vec![2.0, 0.0] };
-        let batch = Batch { users: vec![0], pos: vec![0], neg: vec![1] };
+        let p = Embeddings {
+            n_users: 1,
+            n_items: 2,
+            dim: 1,
+            users: vec![1.0],
+            items: vec![2.0, 0.0],
+        };
+        let batch = Batch {
+            users: vec![0],
+            pos: vec![0],
+            neg: vec![1],
+        };
         let mut g = Embeddings::default();
         let l = MfBpr::new().loss_and_grad(&p, &batch, &mut g, Parallelism::Sequential);
         assert!((l - 0.126928).abs() < 1e-5);

@@ -21,7 +21,13 @@ pub trait Recommender: Send {
 
     /// The training loss of `batch` (B triples) at `params`, and its gradient: `grad` (same shape
     /// as `params`) is overwritten with ∂loss/∂params, zero on rows the loss does not reach.
-    fn loss_and_grad(&mut self, params: &Embeddings, batch: &Batch, grad: &mut Embeddings, par: Parallelism) -> f64;
+    fn loss_and_grad(
+        &mut self,
+        params: &Embeddings,
+        batch: &Batch,
+        grad: &mut Embeddings,
+        par: Parallelism,
+    ) -> f64;
 }
 
 /// ⟨a, b⟩ summed in a fixed order (deterministic, vectorizable: eight partial sums).
@@ -44,7 +50,11 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 /// Scores of given (user, item) pairs from final representations.
 pub fn score_pairs(f: &Embeddings, users: &[u32], items: &[u32]) -> Vec<f32> {
-    users.iter().zip(items).map(|(&u, &i)| dot(f.user(u as usize), f.item(i as usize))).collect()
+    users
+        .iter()
+        .zip(items)
+        .map(|(&u, &i)| dot(f.user(u as usize), f.item(i as usize)))
+        .collect()
 }
 
 /// BPR score differences x_b = ⟨F_u, F_i⁺⟩ − ⟨F_u, F_i⁻⟩ for a batch.
@@ -62,7 +72,11 @@ pub(crate) fn score_differences(f: &Embeddings, batch: &Batch, x: &mut Vec<f32>)
 pub(crate) fn add_bpr_gradient(f: &Embeddings, batch: &Batch, dx: &[f32], g: &mut Embeddings) {
     let d = f.dim;
     for b in 0..batch.len() {
-        let (u, p, n) = (batch.users[b] as usize, batch.pos[b] as usize, batch.neg[b] as usize);
+        let (u, p, n) = (
+            batch.users[b] as usize,
+            batch.pos[b] as usize,
+            batch.neg[b] as usize,
+        );
         let w = dx[b];
         let (fu, fp, fn_) = (f.user(u), f.item(p), f.item(n));
         for k in 0..d {
@@ -93,14 +107,24 @@ pub(crate) mod gradcheck {
     //! Central finite differences against a model's hand-written gradient.
     use super::*;
 
-    pub fn check(model: &mut dyn Recommender, params: &Embeddings, batch: &Batch, eps: f32, tol: f32) {
+    pub fn check(
+        model: &mut dyn Recommender,
+        params: &Embeddings,
+        batch: &Batch,
+        eps: f32,
+        tol: f32,
+    ) {
         let mut grad = Embeddings::zeros(params.n_users, params.n_items, params.dim);
         let mut scratch = grad.clone();
         model.loss_and_grad(params, batch, &mut grad, Parallelism::Sequential);
         let mut p = params.clone();
         let mut worst = 0f32;
         for table in 0..2 {
-            let len = if table == 0 { p.users.len() } else { p.items.len() };
+            let len = if table == 0 {
+                p.users.len()
+            } else {
+                p.items.len()
+            };
             for k in 0..len {
                 fn get(p: &mut Embeddings, table: usize, k: usize) -> &mut f32 {
                     if table == 0 {
@@ -116,10 +140,17 @@ pub(crate) mod gradcheck {
                 let down = model.loss_and_grad(&p, batch, &mut scratch, Parallelism::Sequential);
                 *get(&mut p, table, k) = orig;
                 let numeric = ((up - down) / (2.0 * eps as f64)) as f32;
-                let analytic = if table == 0 { grad.users[k] } else { grad.items[k] };
+                let analytic = if table == 0 {
+                    grad.users[k]
+                } else {
+                    grad.items[k]
+                };
                 let err = (numeric - analytic).abs() / (1e-3 + analytic.abs().max(numeric.abs()));
                 worst = worst.max(err);
-                assert!(err < tol, "table {table} entry {k}: numeric {numeric} vs analytic {analytic}");
+                assert!(
+                    err < tol,
+                    "table {table} entry {k}: numeric {numeric} vs analytic {analytic}"
+                );
             }
         }
         assert!(worst.is_finite());

@@ -1,0 +1,60 @@
+/** Shared helpers of the end-to-end tests (`train.spec.ts`, `cli.spec.ts`). */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { ExecutionContext } from 'ava'
+import type { Split } from '../src/data/index.js'
+
+/** The real MovieLens-100k dataset (RecBole atomic files), shared by the team. */
+export const ML100K = fileURLToPath(new URL('../../shared/data/ml-100k', import.meta.url))
+
+/** A file under `__test__/fixtures/e2e/`. */
+export const e2eFixture = (name: string): string => fileURLToPath(new URL(`./fixtures/e2e/${name}`, import.meta.url))
+
+/** The repository root (where `bin/llminit.js` and `README.md` live). */
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+/** A fresh temporary folder, removed when the test ends. */
+export async function tempDir(t: ExecutionContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'llminit-e2e-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/**
+ * Most-popular baseline under leave-one-out, computed without the library's evaluation code:
+ * items ranked by training degree (ties by lower id), each test user's training and validation
+ * items masked (as the standard protocol masks them for test), and NDCG@k of the single test
+ * item = 1/log2(rank+2) when its 0-based rank among the unmasked items is < k, else 0; averaged
+ * over the test users.
+ */
+export function popularityNdcg(nItems: number, split: Split, k: number): number {
+  const degree = new Float64Array(nItems)
+  for (const i of split.train.items) degree[i]++
+  const byPopularity = Array.from({ length: nItems }, (_, i) => i).sort((a, b) => degree[b] - degree[a] || a - b)
+  const masked = new Map<number, Set<number>>()
+  const mask = (u: number, i: number) => {
+    let set = masked.get(u)
+    if (set === undefined) masked.set(u, (set = new Set()))
+    set.add(i)
+  }
+  split.train.users.forEach((u, j) => mask(u, split.train.items[j]))
+  split.valid.users.forEach((u, j) => mask(u, split.valid.items[j]))
+
+  let total = 0
+  const n = split.test.users.length
+  for (let j = 0; j < n; j++) {
+    const seen = masked.get(split.test.users[j]) ?? new Set<number>()
+    const target = split.test.items[j]
+    let rank = 0
+    for (const item of byPopularity) {
+      if (item === target) {
+        total += 1 / Math.log2(rank + 2)
+        break
+      }
+      if (!seen.has(item) && ++rank >= k) break
+    }
+  }
+  return total / n
+}
