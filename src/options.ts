@@ -42,7 +42,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'regWeight', flag: '--reg-weight <w>', kind: 'number', min: 0, default: 1e-5, description: 'LightGCN embedding-norm weight λ' },
   { key: 'seed', flag: '--seed <n>', kind: 'integer', min: 0, max: 4294967295, default: 2020, description: 'seed for the split, init and sampling' },
   { key: 'split', flag: '--split <mode>', kind: 'string', choices: SPLITS, default: 'loo-random', description: 'leave-one-out (random or time order) or 0.8/0.1/0.1 ratio' },
-  { key: 'protocol', flag: '--protocol <name>', kind: 'string', choices: PROTOCOLS, default: 'standard', description: 'evaluation protocol (DESIGN §3)' },
+  { key: 'protocol', flag: '--protocol <name>', kind: 'string', choices: PROTOCOLS, default: 'standard', description: 'evaluation protocol: standard (training items masked) or reference (the LLMInit code: nothing masked)' },
   { key: 'ks', flag: '--ks <list>', kind: 'list', default: [10, 20, 50], description: 'cut-offs K, comma-separated' },
   { key: 'validMetric', flag: '--valid-metric <name>', kind: 'string', default: 'ndcg@10', description: 'early-stopping metric' },
   { key: 'ratingMin', flag: '--rating-min <r>', kind: 'number', description: 'keep interactions with rating ≥ r (off by default)' },

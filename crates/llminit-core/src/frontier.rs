@@ -223,6 +223,68 @@ pub fn scatter_rows(
     }
 }
 
+/// Row-sparse partial sums of one side (users or items) for [`final_layer`]: the buffers of
+/// K_0..K_{L−1} and, per level, a 0/1 mark of the rows where that level is non-zero.
+pub struct SparseLevels<'a> {
+    pub values: Vec<&'a [f32]>,
+    pub marks: Vec<&'a [u8]>,
+}
+
+/// The last backward layer fused with the layer mean, for every row `c` of one side:
+/// `out[c] = (Σ_{l<L} K_l[c] + Σ_{r∈N(c)} a[c,r]·K_{L−1}[r]) · scale`, visiting only the marked
+/// (non-zero) rows. Writes every row of `out`, so it needs no clearing; each row is summed in a
+/// fixed order by one task.
+#[allow(clippy::too_many_arguments)]
+pub fn final_layer(
+    out: &mut [f32],
+    own: &SparseLevels,
+    a: &Csr,
+    last: &[f32],
+    last_marks: &[u8],
+    scale: f32,
+    dim: usize,
+    par: Parallelism,
+) {
+    assert_eq!(out.len(), a.n_rows * dim, "final_layer: output length");
+    assert!(
+        last.len() >= a.n_cols * dim && last_marks.len() >= a.n_cols,
+        "final_layer: input length"
+    );
+    let row_task = |c: usize, row: &mut [f32]| {
+        row.fill(0.0);
+        for (vals, marks) in own.values.iter().zip(&own.marks) {
+            if marks[c] != 0 {
+                row.iter_mut()
+                    .zip(&vals[c * dim..(c + 1) * dim])
+                    .for_each(|(o, &v)| *o += v);
+            }
+        }
+        let (cols, ws) = a.row(c);
+        for (&r, &w) in cols.iter().zip(ws) {
+            if last_marks[r as usize] != 0 {
+                axpy(row, w, &last[r as usize * dim..(r as usize + 1) * dim]);
+            }
+        }
+        row.iter_mut().for_each(|v| *v *= scale);
+    };
+    const ROWS: usize = 64;
+    match par {
+        Parallelism::Sequential => out
+            .chunks_exact_mut(dim)
+            .enumerate()
+            .for_each(|(c, row)| row_task(c, row)),
+        Parallelism::Rayon => out
+            .par_chunks_mut(ROWS * dim)
+            .enumerate()
+            .for_each(|(t, block)| {
+                block
+                    .chunks_exact_mut(dim)
+                    .enumerate()
+                    .for_each(|(k, row)| row_task(t * ROWS + k, row))
+            }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,67 +391,5 @@ mod tests {
                 items: vec![0, 1]
             }
         );
-    }
-}
-
-/// Row-sparse partial sums of one side (users or items) for [`final_layer`]: the buffers of
-/// K_0..K_{L−1} and, per level, a 0/1 mark of the rows where that level is non-zero.
-pub struct SparseLevels<'a> {
-    pub values: Vec<&'a [f32]>,
-    pub marks: Vec<&'a [u8]>,
-}
-
-/// The last backward layer fused with the layer mean, for every row `c` of one side:
-/// `out[c] = (Σ_{l<L} K_l[c] + Σ_{r∈N(c)} a[c,r]·K_{L−1}[r]) · scale`, visiting only the marked
-/// (non-zero) rows. Writes every row of `out`, so it needs no clearing; each row is summed in a
-/// fixed order by one task.
-#[allow(clippy::too_many_arguments)]
-pub fn final_layer(
-    out: &mut [f32],
-    own: &SparseLevels,
-    a: &Csr,
-    last: &[f32],
-    last_marks: &[u8],
-    scale: f32,
-    dim: usize,
-    par: Parallelism,
-) {
-    assert_eq!(out.len(), a.n_rows * dim, "final_layer: output length");
-    assert!(
-        last.len() >= a.n_cols * dim && last_marks.len() >= a.n_cols,
-        "final_layer: input length"
-    );
-    let row_task = |c: usize, row: &mut [f32]| {
-        row.fill(0.0);
-        for (vals, marks) in own.values.iter().zip(&own.marks) {
-            if marks[c] != 0 {
-                row.iter_mut()
-                    .zip(&vals[c * dim..(c + 1) * dim])
-                    .for_each(|(o, &v)| *o += v);
-            }
-        }
-        let (cols, ws) = a.row(c);
-        for (&r, &w) in cols.iter().zip(ws) {
-            if last_marks[r as usize] != 0 {
-                axpy(row, w, &last[r as usize * dim..(r as usize + 1) * dim]);
-            }
-        }
-        row.iter_mut().for_each(|v| *v *= scale);
-    };
-    const ROWS: usize = 64;
-    match par {
-        Parallelism::Sequential => out
-            .chunks_exact_mut(dim)
-            .enumerate()
-            .for_each(|(c, row)| row_task(c, row)),
-        Parallelism::Rayon => out
-            .par_chunks_mut(ROWS * dim)
-            .enumerate()
-            .for_each(|(t, block)| {
-                block
-                    .chunks_exact_mut(dim)
-                    .enumerate()
-                    .for_each(|(k, row)| row_task(t * ROWS + k, row))
-            }),
     }
 }

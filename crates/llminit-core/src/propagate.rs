@@ -188,6 +188,7 @@ pub fn propagate_mean(
 }
 
 #[cfg(test)]
+#[allow(clippy::needless_range_loop)] // the naive references index like the formulas
 mod tests {
     use super::*;
     use crate::graph::normalized_adjacency;

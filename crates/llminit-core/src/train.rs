@@ -141,7 +141,7 @@ impl TrainParams {
                 format!("must be a non-negative number, got {}", self.reg_weight),
             );
         }
-        if self.ks.is_empty() || self.ks.iter().any(|&k| k == 0) {
+        if self.ks.is_empty() || self.ks.contains(&0) {
             return bad(
                 "ks",
                 format!("must be non-empty positive cut-offs, got {:?}", self.ks),

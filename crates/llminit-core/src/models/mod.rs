@@ -71,22 +71,21 @@ pub(crate) fn score_differences(f: &Embeddings, batch: &Batch, x: &mut Vec<f32>)
 /// so repeated rows accumulate in a fixed order.
 pub(crate) fn add_bpr_gradient(f: &Embeddings, batch: &Batch, dx: &[f32], g: &mut Embeddings) {
     let d = f.dim;
-    for b in 0..batch.len() {
+    for (b, &w) in dx.iter().enumerate().take(batch.len()) {
         let (u, p, n) = (
             batch.users[b] as usize,
             batch.pos[b] as usize,
             batch.neg[b] as usize,
         );
-        let w = dx[b];
         let (fu, fp, fn_) = (f.user(u), f.item(p), f.item(n));
-        for k in 0..d {
-            g.users[u * d + k] += w * (fp[k] - fn_[k]);
+        for ((o, &a), &c) in g.users[u * d..(u + 1) * d].iter_mut().zip(fp).zip(fn_) {
+            *o += w * (a - c);
         }
-        for k in 0..d {
-            g.items[p * d + k] += w * fu[k];
+        for (o, &a) in g.items[p * d..(p + 1) * d].iter_mut().zip(fu) {
+            *o += w * a;
         }
-        for k in 0..d {
-            g.items[n * d + k] -= w * fu[k];
+        for (o, &a) in g.items[n * d..(n + 1) * d].iter_mut().zip(fu) {
+            *o -= w * a;
         }
     }
 }
