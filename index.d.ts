@@ -16,6 +16,61 @@ export declare class CancelToken {
   get cancelled(): boolean
 }
 
+/**
+ * The normalized training graph Â = D^{-1/2} A D^{-1/2} of LightGCN (DESIGN.md §2), built
+ * once from `(user, item)` pairs; duplicate pairs count once.
+ */
+export declare class Graph {
+  /**
+   * Errors with `[ERR_LLMINIT_INVALID_INPUT]` if the arrays differ in length or an id is out
+   * of range (the message names the interaction and the bound).
+   */
+  constructor(nUsers: number, nItems: number, users: Uint32Array, items: Uint32Array)
+  get nUsers(): number
+  get nItems(): number
+  /**
+   * Distinct (user, item) edges. Â stores each twice (in R̃ and R̃ᵀ), as a u32 index and an
+   * f32 value, so one layer reads 2 · nnz · 8 bytes of graph.
+   */
+  get nnz(): number
+  /**
+   * The LightGCN layer mean F = (1/(L+1)) Σ_{l=0..L} Â^l E of the tables `users`
+   * (nUsers × dim) and `items` (nItems × dim); `layers = 0` copies them. Returns new arrays.
+   * Bit-identical for any `threads`.
+   */
+  propagate(users: Float32Array, items: Float32Array, dim: number, layers: number, threads?: number | undefined | null): JsTables
+}
+
+/**
+ * A benchmark and diagnostic handle: one model (LightGCN or MF-BPR per `options.model`), its
+ * seeded random initialization, Adam and the negative sampler, advanced one optimizer step at a
+ * time with `step()`. Batches take `batchSize` consecutive training pairs, in the given order,
+ * wrapping around (no shuffling); negatives follow `options.protocol`. Not a training API — no
+ * evaluation or early stopping; use `trainModel` for that. `close()` frees its memory early.
+ */
+export declare class StepBench {
+  constructor(data: JsTrainData, options: JsTrainOptions)
+  /**
+   * Runs one training step (batch, negatives, loss and gradient, Adam) and returns the
+   * batch's loss. Errors with `[ERR_LLMINIT_DIVERGED]` on a non-finite loss.
+   */
+  step(): number
+  /** Steps taken so far. */
+  get steps(): number
+  /** Trainable parameters (user and item tables). */
+  get nParameters(): number
+  /** Frees the model, optimizer state and graph now instead of at garbage collection. */
+  close(): void
+}
+
+/**
+ * Full-ranking evaluation of given final representations (DESIGN.md §3): for every user with
+ * at least one target, all items are scored by ⟨user, item⟩, the items in any of `masks` are
+ * excluded, and the top max(ks) are kept (ties: lower item id first). Returns the metrics
+ * (recall, ndcg, mrr, hit, precision, map at each k) averaged over the evaluated users.
+ */
+export declare function evaluateRanking(userEmb: Float32Array, itemEmb: Float32Array, dim: number, nUsers: number, nItems: number, targets: JsPairs, masks: Array<JsPairs>, ks: Array<number>, threads?: number | undefined | null): Array<JsMetric>
+
 export interface JsEpoch {
   epoch: number
   loss: number
@@ -37,6 +92,12 @@ export interface JsMetric {
   value: number
 }
 
+/** Parallel `(user, item)` id arrays of equal length: targets or masked items. */
+export interface JsPairs {
+  users: Uint32Array
+  items: Uint32Array
+}
+
 /** A progress event: `kind` is `"batch"` (within an epoch) or `"epoch"` (after its validation). */
 export interface JsProgress {
   kind: string
@@ -44,6 +105,12 @@ export interface JsProgress {
   batch: number
   nBatches: number
   record?: JsEpoch
+}
+
+/** A user table and an item table, row-major with `dim` columns. */
+export interface JsTables {
+  users: Float32Array
+  items: Float32Array
 }
 
 /** Interactions with dense ids, as parallel typed arrays. */

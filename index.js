@@ -773,7 +773,10 @@ if (
   }
 }
 
-const { CancelToken, trainModel } = nativeBinding
+const { CancelToken, Graph, StepBench, evaluateRanking, trainModel } = nativeBinding
 export { CancelToken }
+export { Graph }
+export { StepBench }
+export { evaluateRanking }
 export { trainModel }
 export const __napiBindingTarget = __napiLoadedBindingTarget

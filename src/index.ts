@@ -8,3 +8,4 @@ export { loadInteractions, splitInteractions, datasetStats } from './data/index.
 export type { Interactions, Split, SplitOptions, DatasetStats, ColumnMapping, FilterOptions } from './data/index.js'
 export { LlminitError, type ErrorCode } from './errors.js'
 export { metricsTable, trainSummary } from './report/metrics-table.js'
+export { Graph, evaluateRanking, StepBench, type Tables, type Pairs, type PropagateOptions, type RankingOptions, type StepBenchOptions } from './kernels.js'

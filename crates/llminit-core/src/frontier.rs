@@ -13,6 +13,7 @@
 use rayon::prelude::*;
 
 use crate::graph::{Csr, NormalizedGraph};
+use crate::rowops::{accumulate_row, scatter_block};
 use crate::Parallelism;
 
 /// Sorted user and item row lists of one set of nodes.
@@ -117,13 +118,6 @@ impl Frontier {
     }
 }
 
-#[inline]
-fn axpy(out: &mut [f32], w: f32, x: &[f32]) {
-    for (o, &v) in out.iter_mut().zip(x) {
-        *o += w * v;
-    }
-}
-
 /// A raw pointer that may cross threads: the writers below touch disjoint rows only.
 #[derive(Clone, Copy)]
 struct SharedMut(*mut f32);
@@ -167,9 +161,7 @@ pub fn gather_rows(
         let row = unsafe { std::slice::from_raw_parts_mut(base.get().add(r * dim), dim) };
         row.fill(0.0);
         let (cols, vals) = a.row(r);
-        for (&c, &w) in cols.iter().zip(vals) {
-            axpy(row, w, &x[c as usize * dim..(c as usize + 1) * dim]);
-        }
+        accumulate_row(row, cols, vals, x, dim, None);
     };
     match par {
         Parallelism::Sequential => rows.iter().for_each(|&r| body(r)),
@@ -200,18 +192,7 @@ pub fn scatter_rows(
     };
     let per = a.n_cols.div_ceil(ranges).max(1);
     let task = |lo: usize, block: &mut [f32]| {
-        let hi = lo + block.len() / dim;
-        for &r in sources {
-            let r = r as usize;
-            let (cols, vals) = a.row(r);
-            let xr = &x[r * dim..(r + 1) * dim];
-            for (&c, &w) in cols.iter().zip(vals) {
-                let c = c as usize;
-                if c >= lo && c < hi {
-                    axpy(&mut block[(c - lo) * dim..(c - lo + 1) * dim], w, xr);
-                }
-            }
-        }
+        scatter_block(block, lo, sources, &a.indptr, &a.indices, &a.values, x, dim)
     };
     let out = &mut out[..a.n_cols * dim];
     match par {
@@ -260,11 +241,7 @@ pub fn final_layer(
             }
         }
         let (cols, ws) = a.row(c);
-        for (&r, &w) in cols.iter().zip(ws) {
-            if last_marks[r as usize] != 0 {
-                axpy(row, w, &last[r as usize * dim..(r as usize + 1) * dim]);
-            }
-        }
+        accumulate_row(row, cols, ws, last, dim, Some(last_marks));
         row.iter_mut().for_each(|v| *v *= scale);
     };
     const ROWS: usize = 64;

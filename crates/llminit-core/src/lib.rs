@@ -18,6 +18,7 @@ pub mod models;
 pub mod optim;
 pub mod par;
 pub mod propagate;
+mod rowops;
 pub mod sampler;
 pub mod topk;
 pub mod train;

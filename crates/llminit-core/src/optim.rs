@@ -4,6 +4,7 @@
 
 use rayon::prelude::*;
 
+use crate::rowops::adam_update;
 use crate::Parallelism;
 
 pub trait Optimizer {
@@ -62,12 +63,7 @@ impl Optimizer for Adam {
         let bc2_sqrt = (1.0 - b2.powi(self.t)).sqrt();
         let step_size = self.lr / bc1;
         let update = move |p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]| {
-            for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-                *m = *m * b1 + (1.0 - b1) * g;
-                *v = *v * b2 + (1.0 - b2) * g * g;
-                let denom = v.sqrt() / bc2_sqrt + eps;
-                *p -= step_size * (*m / denom);
-            }
+            adam_update(p, g, m, v, b1, b2, eps, bc2_sqrt, step_size)
         };
         for (k, p) in params.iter_mut().enumerate() {
             let g = grads[k];

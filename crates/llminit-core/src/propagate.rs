@@ -11,6 +11,7 @@
 use rayon::prelude::*;
 
 use crate::graph::{Csr, NormalizedGraph};
+use crate::rowops::accumulate_row;
 use crate::{Embeddings, Parallelism};
 
 /// Whether a kernel overwrites its output or adds into it.
@@ -24,22 +25,12 @@ pub enum Accum {
 const ROWS_PER_TASK: usize = 64;
 
 #[inline]
-fn axpy(out: &mut [f32], w: f32, x: &[f32]) {
-    for (o, &v) in out.iter_mut().zip(x) {
-        *o += w * v;
-    }
-}
-
-#[inline]
 fn row_product(out: &mut [f32], accum: Accum, a: &Csr, r: usize, x: &[f32], dim: usize) {
     if accum == Accum::Replace {
         out.fill(0.0);
     }
     let (cols, vals) = a.row(r);
-    for (&c, &w) in cols.iter().zip(vals) {
-        let c = c as usize;
-        axpy(out, w, &x[c * dim..(c + 1) * dim]);
-    }
+    accumulate_row(out, cols, vals, x, dim, None);
 }
 
 /// `out = a · x` (or `out += a · x`), with `x` row-major `a.n_cols × dim` and `out` `a.n_rows × dim`.

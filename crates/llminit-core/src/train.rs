@@ -66,7 +66,8 @@ impl Protocol {
         }
     }
 
-    fn negatives(self) -> NegativePolicy {
+    /// Which negatives the protocol draws.
+    pub fn negatives(self) -> NegativePolicy {
         match self {
             Protocol::Standard => NegativePolicy::RejectTrainPositives,
             Protocol::Reference => NegativePolicy::DifferFromPositive,
@@ -307,7 +308,8 @@ pub fn initial_tables(
     }
 }
 
-fn build_model(data: &TrainData, params: &TrainParams) -> Box<dyn Recommender> {
+/// The model `params.model` names, over the training graph of `data`.
+pub fn build_model(data: &TrainData, params: &TrainParams) -> Box<dyn Recommender> {
     match params.model {
         ModelKind::Mf => Box::new(MfBpr::new()),
         ModelKind::LightGcn => {
@@ -315,6 +317,13 @@ fn build_model(data: &TrainData, params: &TrainParams) -> Box<dyn Recommender> {
             Box::new(LightGcn::new(graph, params.layers, params.reg_weight))
         }
     }
+}
+
+/// The generator of training negatives: the run's seed, its own stream.
+pub fn negative_rng(seed: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(3);
+    rng
 }
 
 /// Evaluates final representations on `targets`, masking `masks`.
@@ -378,8 +387,7 @@ pub fn train(
 
     let mut shuffle_rng = ChaCha8Rng::seed_from_u64(params.seed);
     shuffle_rng.set_stream(2);
-    let mut negative_rng = ChaCha8Rng::seed_from_u64(params.seed);
-    negative_rng.set_stream(3);
+    let mut negative_rng = negative_rng(params.seed);
 
     let mut adam = Adam::new(params.lr);
     let mut grad = Embeddings::zeros(data.n_users, data.n_items, params.dim);

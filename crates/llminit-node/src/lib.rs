@@ -2,6 +2,8 @@
 //! on the libuv thread pool, relays progress and cancellation. No numerics live here.
 
 mod convert;
+mod kernels;
+pub use kernels::*;
 mod train_task;
 
 pub use convert::*;
