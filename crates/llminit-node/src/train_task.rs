@@ -74,7 +74,7 @@ impl Observer for Relay {
     fn on_batch(&self, epoch: usize, batch: usize, n_batches: usize) {
         // About fifty updates per epoch: enough for a progress bar, cheap for the event loop.
         let every = (n_batches / 50).max(1);
-        if batch % every == 0 {
+        if batch.is_multiple_of(every) {
             if let Some(f) = &self.progress {
                 let ev = JsProgress {
                     kind: "batch".into(),
