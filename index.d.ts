@@ -107,6 +107,25 @@ export interface JsProgress {
   record?: JsEpoch
 }
 
+/** Initial tables chosen from LLM item vectors, with what was chosen. */
+export interface JsSelectedInit {
+  /** n_users × dim, row-major: each user's mean of its training items' rows of `items`. */
+  users: Float32Array
+  /** n_items × dim, row-major: the selected columns of the item vectors. */
+  items: Float32Array
+  dim: number
+  /**
+   * The selected dimensions of the D-dimensional vectors (draw order for `rand`, ascending
+   * otherwise).
+   */
+  indices: Uint32Array
+  /**
+   * Unbiased variance of each selected dimension: over the popular items for `var`, over all
+   * items otherwise.
+   */
+  variances: Float32Array
+}
+
 /** A user table and an item table, row-major with `dim` columns. */
 export interface JsTables {
   users: Float32Array
@@ -161,6 +180,17 @@ export interface JsTrainResult {
   userEmbeddings: Float32Array
   itemEmbeddings: Float32Array
 }
+
+/**
+ * Selects `dim` of the `vectorDim` dimensions of `itemVectors` (nItems × vectorDim, row-major,
+ * dense item-id order) by `strategy` (`rand`, `uni`, `var`, `full`), and builds the item table
+ * (the gather) and the user table (mean of each user's distinct training items). `var` ranks
+ * items by their number of distinct training users and takes the top ⌈popularRatio · nItems⌉
+ * (default 0.2); `rand` draws from `seed` (default: training's default seed). `full` ignores
+ * `dim` and returns vectorDim columns. Errors: `[ERR_LLMINIT_INVALID_PARAM]` /
+ * `[ERR_LLMINIT_INVALID_INPUT]` naming the value at fault.
+ */
+export declare function selectInit(itemVectors: Float32Array, nItems: number, vectorDim: number, strategy: string, dim: number, trainUsers: Uint32Array, trainItems: Uint32Array, nUsers: number, popularRatio?: number | undefined | null, seed?: number | undefined | null): JsSelectedInit
 
 /**
  * Trains a model off the event loop. Typed arrays are copied once into Rust-owned memory

@@ -773,10 +773,11 @@ if (
   }
 }
 
-const { CancelToken, Graph, StepBench, evaluateRanking, trainModel } = nativeBinding
+const { CancelToken, Graph, StepBench, evaluateRanking, selectInit, trainModel } = nativeBinding
 export { CancelToken }
 export { Graph }
 export { StepBench }
 export { evaluateRanking }
+export { selectInit }
 export { trainModel }
 export const __napiBindingTarget = __napiLoadedBindingTarget

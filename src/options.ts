@@ -24,6 +24,8 @@ export const MODELS = ['mf', 'lightgcn'] as const
 export const PROTOCOLS = ['standard', 'reference'] as const
 export const SPLITS = ['loo-random', 'loo-time', 'ratio'] as const
 export const FORMATS = ['atomic', 'csv', 'tsv'] as const
+/** LLMInit's selection strategies (DESIGN.md §1); `none` is the random-init baseline. */
+export const INIT_STRATEGIES = ['none', 'rand', 'uni', 'var', 'full'] as const
 
 export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'data', flag: '--data <path>', kind: 'string', description: 'RecBole dataset folder, .inter file, or .csv/.tsv file' },
@@ -34,6 +36,16 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'timestampColumn', flag: '--timestamp-column <name>', kind: 'string', description: 'timestamp column (default timestamp)' },
   { key: 'model', flag: '--model <model>', kind: 'string', choices: MODELS, default: 'lightgcn', description: 'backbone' },
   { key: 'dim', flag: '--dim <d>', kind: 'integer', min: 1, max: 65536, default: 128, description: 'embedding size' },
+  {
+    key: 'init',
+    flag: '--init <strategy>',
+    kind: 'string',
+    choices: INIT_STRATEGIES,
+    default: 'none',
+    description: 'initial tables: none (random, as RecBole) or d of the D dimensions of the LLM item vectors — rand (uniform draws), uni (every ⌊D/d⌋-th), var (highest variance over the popular items), full (all D; sets dim)',
+  },
+  { key: 'embeddings', flag: '--embeddings <file>', kind: 'string', description: 'LLM item vectors keyed by item id (.parquet, .arrow/.feather, .jsonl; columns item_id, embedding); required by --init other than none' },
+  { key: 'popularRatio', flag: '--popular-ratio <r>', kind: 'number', min: 0, max: 1, default: 0.2, description: 'share of items, by training degree, over which --init var ranks the dimensions' },
   { key: 'layers', flag: '--layers <L>', kind: 'integer', min: 0, max: 16, default: 2, description: 'LightGCN propagation layers' },
   { key: 'lr', flag: '--lr <rate>', kind: 'number', min: 0, default: 1e-3, description: 'Adam learning rate' },
   { key: 'batchSize', flag: '--batch-size <n>', kind: 'integer', min: 1, default: 256, description: 'training batch size' },
@@ -45,6 +57,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'protocol', flag: '--protocol <name>', kind: 'string', choices: PROTOCOLS, default: 'standard', description: 'evaluation protocol: standard (training items masked) or reference (the LLMInit code: nothing masked)' },
   { key: 'ks', flag: '--ks <list>', kind: 'list', default: [10, 20, 50], description: 'cut-offs K, comma-separated' },
   { key: 'validMetric', flag: '--valid-metric <name>', kind: 'string', default: 'ndcg@10', description: 'early-stopping metric' },
+  { key: 'evalInitial', flag: '--eval-initial', kind: 'boolean', default: false, description: 'also evaluate the initial tables (epoch 0); always on with --init other than none' },
   { key: 'ratingMin', flag: '--rating-min <r>', kind: 'number', description: 'keep interactions with rating ≥ r (off by default)' },
   { key: 'kCore', flag: '--k-core <k>', kind: 'integer', min: 1, description: 'iterative k-core on users and items (off by default)' },
   { key: 'dedupe', flag: '--dedupe', kind: 'boolean', default: false, description: 'drop repeated (user, item) pairs' },
@@ -54,6 +67,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
 export type Model = (typeof MODELS)[number]
 export type Protocol = (typeof PROTOCOLS)[number]
 export type SplitName = (typeof SPLITS)[number]
+export type InitStrategy = (typeof INIT_STRATEGIES)[number]
 
 /** What `train()` takes; only `data` is required. */
 export interface TrainConfig {
@@ -65,6 +79,12 @@ export interface TrainConfig {
   timestampColumn?: string
   model?: Model
   dim?: number
+  /** LLMInit strategy (default `none`: random init). Anything else needs `embeddings`. */
+  init?: InitStrategy
+  /** Item vectors file (Parquet, Arrow IPC or JSONL) keyed by the dataset's item ids. */
+  embeddings?: string
+  /** Share of items (by training degree) that `var` computes variances over; (0, 1], default 0.2. */
+  popularRatio?: number
   layers?: number
   lr?: number
   batchSize?: number
@@ -76,13 +96,15 @@ export interface TrainConfig {
   protocol?: Protocol
   ks?: number[]
   validMetric?: string
+  /** Evaluate the initial tables too (the report's `initial`); forced on when `init` is not `none`. */
+  evalInitial?: boolean
   ratingMin?: number
   kCore?: number
   dedupe?: boolean
   threads?: number
 }
 
-type Defaulted = 'model' | 'dim' | 'layers' | 'lr' | 'batchSize' | 'epochs' | 'patience' | 'regWeight' | 'seed' | 'split' | 'protocol' | 'ks' | 'validMetric' | 'dedupe'
+type Defaulted = 'model' | 'dim' | 'init' | 'popularRatio' | 'evalInitial' | 'layers' | 'lr' | 'batchSize' | 'epochs' | 'patience' | 'regWeight' | 'seed' | 'split' | 'protocol' | 'ks' | 'validMetric' | 'dedupe'
 /** A validated config with every default filled in. */
 export type ResolvedTrainConfig = TrainConfig & Required<Pick<TrainConfig, Defaulted>>
 
@@ -98,7 +120,7 @@ function check(spec: OptionSpec, value: unknown): unknown {
       if (spec.kind === 'integer' && !Number.isInteger(value)) throw invalid(spec, value, 'expected an integer')
       if (spec.min !== undefined && value < spec.min) throw invalid(spec, value, `must be ≥ ${spec.min}`)
       if (spec.max !== undefined && value > spec.max) throw invalid(spec, value, `must be ≤ ${spec.max}`)
-      if (spec.key === 'lr' && value <= 0) throw invalid(spec, value, 'must be > 0')
+      if ((spec.key === 'lr' || spec.key === 'popularRatio') && value <= 0) throw invalid(spec, value, 'must be > 0')
       return value
     }
     case 'boolean':
@@ -137,6 +159,12 @@ export function resolveTrainConfig(config: TrainConfig): ResolvedTrainConfig {
     throw new LlminitError('ERR_LLMINIT_INVALID_OPTION', 'option data (--data): a dataset path is required')
   }
   const resolved = out as unknown as ResolvedTrainConfig
+  if (resolved.init !== 'none' && resolved.embeddings === undefined) {
+    throw new LlminitError(
+      'ERR_LLMINIT_INVALID_OPTION',
+      `option init (--init): "${resolved.init}" selects dimensions of LLM item vectors, so it needs embeddings (--embeddings <file>)`,
+    )
+  }
   const k = Number(resolved.validMetric.split('@')[1])
   if (!/^(recall|ndcg|mrr|hit|precision|map)@\d+$/.test(resolved.validMetric) || !resolved.ks.includes(k)) {
     throw new LlminitError(

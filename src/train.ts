@@ -6,6 +6,7 @@ import { createRequire } from 'node:module'
 import { loadInteractions, splitInteractions, datasetStats } from './data/index.js'
 import type { DatasetStats, Split } from './data/types.js'
 import { abortError } from './errors.js'
+import { buildInit, type InitDiagnostics } from './init.js'
 import { callNative, native, type JsEpoch, type JsMetric, type JsProgress } from './native.js'
 import { resolveTrainConfig, type ResolvedTrainConfig, type TrainConfig } from './options.js'
 
@@ -22,7 +23,7 @@ export interface EpochSummary {
 }
 
 export type TrainProgress =
-  | { kind: 'stage'; stage: 'load' | 'split' | 'train'; elapsedSeconds: number }
+  | { kind: 'stage'; stage: 'load' | 'split' | 'init' | 'train'; elapsedSeconds: number }
   | { kind: 'batch'; epoch: number; batch: number; nBatches: number; elapsedSeconds: number }
   | { kind: 'epoch'; epoch: number; record: EpochSummary; elapsedSeconds: number }
 
@@ -46,10 +47,14 @@ export interface TrainReport {
   stoppedEarly: boolean
   valid: Record<string, number>
   test: Record<string, number>
+  /** Metrics of the initial tables (epoch 0), when `evalInitial` was set or `init` is not `none`. */
+  initial?: { valid: Record<string, number>; test: Record<string, number> }
+  /** The LLM initialization, when `init` is not `none`: strategy, file, and what was selected. */
+  init?: { strategy: string; file: string; diagnostics: InitDiagnostics }
   /** Flat view: `valid.ndcg@10`, `test.recall@10`, … */
   metrics: Record<string, number>
   history: EpochSummary[]
-  timings: { loadSeconds: number; splitSeconds: number; trainSeconds: number; totalSeconds: number; medianEpochSeconds: number }
+  timings: { loadSeconds: number; splitSeconds: number; initSeconds: number; trainSeconds: number; totalSeconds: number; medianEpochSeconds: number }
   peakRssMB: number
 }
 
@@ -132,6 +137,25 @@ export async function train(config: TrainConfig, options: RunOptions = {}): Prom
   const splitSeconds = (performance.now() - t1) / 1000
   const stats = datasetStats(data, split)
 
+  // LLMInit tables come from the training part only (popularity = training degree).
+  let init: Awaited<ReturnType<typeof buildInit>> | undefined
+  const t15 = performance.now()
+  if (cfg.init !== 'none') {
+    emit({ kind: 'stage', stage: 'init', elapsedSeconds: elapsed() })
+    init = await buildInit(data, split, {
+      init: cfg.init,
+      embeddings: cfg.embeddings as string,
+      dim: cfg.dim,
+      popularRatio: cfg.popularRatio,
+      seed: cfg.seed,
+    })
+    // `full` keeps all D columns: the model's size follows the file.
+    cfg.dim = init.tables.dim
+    if (signal?.aborted) throw abortError()
+  }
+  const initSeconds = (performance.now() - t15) / 1000
+  const evalInitial = cfg.evalInitial || init !== undefined
+
   emit({ kind: 'stage', stage: 'train', elapsedSeconds: elapsed() })
   const cancel = new native.CancelToken()
   const onAbort = () => cancel.cancel()
@@ -155,9 +179,10 @@ export async function train(config: TrainConfig, options: RunOptions = {}): Prom
           protocol: cfg.protocol,
           ks: cfg.ks,
           validMetric: cfg.validMetric,
+          evalInitial,
           threads: cfg.threads,
         },
-        null,
+        init?.tables ?? null,
         (p: JsProgress) => {
           if (p.kind === 'epoch' && p.record) {
             emit({ kind: 'epoch', epoch: p.epoch, record: epochSummary(p.record), elapsedSeconds: elapsed() })
@@ -176,6 +201,8 @@ export async function train(config: TrainConfig, options: RunOptions = {}): Prom
   const valid = metricRecord(result.valid)
   const test = metricRecord(result.test)
   const history = result.history.map(epochSummary)
+  const initial =
+    result.initialTest == null ? undefined : { valid: metricRecord(result.initialValid ?? []), test: metricRecord(result.initialTest) }
   return {
     llminit: VERSION,
     createdAt: new Date().toISOString(),
@@ -188,12 +215,14 @@ export async function train(config: TrainConfig, options: RunOptions = {}): Prom
     stoppedEarly: result.stoppedEarly,
     valid,
     test,
+    ...(initial === undefined ? {} : { initial }),
+    ...(init === undefined ? {} : { init: { strategy: cfg.init, file: cfg.embeddings as string, diagnostics: init.diagnostics } }),
     metrics: {
       ...Object.fromEntries(Object.entries(valid).map(([k, v]) => [`valid.${k}`, v])),
       ...Object.fromEntries(Object.entries(test).map(([k, v]) => [`test.${k}`, v])),
     },
     history,
-    timings: { loadSeconds, splitSeconds, trainSeconds, totalSeconds: elapsed(), medianEpochSeconds: median(history.map((h) => h.trainSeconds + h.evalSeconds)) },
+    timings: { loadSeconds, splitSeconds, initSeconds, trainSeconds, totalSeconds: elapsed(), medianEpochSeconds: median(history.map((h) => h.trainSeconds + h.evalSeconds)) },
     peakRssMB: process.resourceUsage().maxRSS / 1024,
   }
 }

@@ -4,6 +4,7 @@
 //! - [`graph`]: the symmetric-normalized user–item adjacency of LightGCN (DESIGN.md §2).
 //! - [`propagate`]: row-parallel SpMM with the layer mean fused into the pass.
 //! - [`eval`] and [`metrics`]: blocked full-ranking scoring with a fused top-K, and the metrics.
+//! - [`select`]: LLMInit's selective initialization (rand / uni / var / full) and the user-mean init.
 //! - [`sampler`], [`optim`], [`models`], [`train`]: BPR batches, Adam, MF-BPR / LightGCN, the loop.
 
 pub mod embeddings;
@@ -20,6 +21,7 @@ pub mod par;
 pub mod propagate;
 mod rowops;
 pub mod sampler;
+pub mod select;
 pub mod topk;
 pub mod train;
 pub mod user_items;

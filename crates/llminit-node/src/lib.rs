@@ -4,6 +4,8 @@
 mod convert;
 mod kernels;
 pub use kernels::*;
+mod select;
+pub use select::*;
 mod train_task;
 
 pub use convert::*;

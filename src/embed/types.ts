@@ -1,0 +1,26 @@
+/** The shape every embedding reader returns, before alignment to a dataset's items. */
+export interface ItemEmbeddings {
+  /** The file the vectors came from (for error messages and reports). */
+  file: string
+  /** Raw item ids, one per row, in file order (as strings: numeric ids are printed in base 10). */
+  ids: string[]
+  /** Length of every vector (D). */
+  dim: number
+  /** `ids.length × dim` values, row-major, in file order. */
+  vectors: Float32Array
+}
+
+export interface ReadEmbeddingsOptions {
+  /** Column (Parquet, Arrow) or key (JSONL) holding the item id. Default `item_id`; for JSONL `id`, else `item_id`. */
+  idColumn?: string
+  /** Column or key holding the vector. Default `embedding`. */
+  vectorColumn?: string
+  /** Default: from the extension (`.parquet`/`.pq`; `.arrow`/`.feather`/`.ipc`; `.jsonl`/`.ndjson`). */
+  format?: EmbeddingFormat
+}
+
+export const EMBEDDING_FORMATS = ['parquet', 'arrow', 'jsonl'] as const
+export type EmbeddingFormat = (typeof EMBEDDING_FORMATS)[number]
+
+export const DEFAULT_ID_COLUMN = 'item_id'
+export const DEFAULT_VECTOR_COLUMN = 'embedding'
