@@ -2,12 +2,15 @@
 //! to `-inf`, and the top `max_k` items are kept (DESIGN.md §3, §5).
 //!
 //! Scores are `s(u, i) = ⟨emb.user(u), emb.item(i)⟩`. Users are processed in blocks of
-//! [`BLOCK_USERS`]: one single-threaded SGEMM (the `gemm` crate) scores a block against all
-//! items into a per-worker scratch buffer, then each row is masked and reduced by the partial
-//! top-K of [`crate::topk`]; nothing is ever fully sorted and no `n_users × n_items` matrix
-//! exists. With [`Parallelism::Rayon`] one worker per pool thread pulls blocks from a shared
-//! counter. Every row is computed the same way whatever the block or thread it lands in, so the
-//! result is bit-identical for any thread count.
+//! [`BLOCK_USERS`] (64), items in chunks of up to [`ITEM_CHUNK`]: one single-threaded SGEMM (the
+//! `gemm` crate) writes a block × chunk tile item-major (the block's scores of one item are
+//! adjacent), then masked items are set to `-inf` and [`crate::topk::TopKLanes`] ranks the
+//! block's users at once, one SIMD lane per user. Item-major output lets the SGEMM read the item
+//! table in place (only the block's user rows are packed), and rows up to `ITEM_CHUNK` items
+//! are ranked whole, so the top-K bound sees the whole row. Nothing is ever fully sorted and no
+//! `n_users × n_items` matrix exists; memory is O(threads × tile). With [`Parallelism::Rayon`]
+//! one worker per pool thread pulls user blocks from a shared counter. Every score is computed
+//! the same way whatever the thread, so the result is bit-identical for any thread count.
 //!
 //! Ties: higher score first, then lower item index. `-0.0 == +0.0`; a NaN score ranks last.
 //! Masked items score `-inf`, so they only appear when a user has fewer than `max_k` unmasked
@@ -24,18 +27,28 @@
 //! assert_eq!(hits.hits, vec![1, 0]);
 //! ```
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use crate::topk::TopK;
+use crate::topk::{TopKLanes, LANES};
 use crate::{Embeddings, Error, Parallelism, Result, UserItems};
 
-/// Users scored per SGEMM call. 256 users × 12k items is a 12 MB f32 scratch per worker: large
-/// enough that packing the item matrix is amortized over many rows, small enough for two
-/// workers' blocks to stay in a 32 MB L3 between the product and the top-K pass.
-pub const BLOCK_USERS: usize = 256;
+/// Users per block: one top-K lane each (four groups of 16 SIMD lanes). With 64 users per
+/// block the SGEMM does 32 FLOP per byte of item table it streams, enough to stay compute-bound
+/// when the table does not fit in cache.
+pub const BLOCK_USERS: usize = 4 * LANES;
+
+/// Items per tile at most. Catalogs up to this size are scored in one tile per block, so the
+/// top-K bound sees whole rows; larger ones are streamed chunk by chunk (the bound then comes
+/// from the first chunk). 64 × 16384 f32 is a 4 MB tile per worker.
+pub const ITEM_CHUNK: usize = 16_384;
+
+/// Items per SGEMM call within a tile: a 64 × 2048 part (512 KB) is still in L2 when the
+/// top-K bound scans it.
+pub const SGEMM_ITEMS: usize = 2048;
 
 /// The ranked result of full-ranking evaluation. Rows are the evaluated users (those with >= 1
 /// target), in ascending user order regardless of thread count.
@@ -115,8 +128,7 @@ pub fn rank_all(
     let aborted = AtomicBool::new(false);
 
     let worker = || {
-        let mut scratch = vec![0.0f32; BLOCK_USERS.min(users.len()) * emb.n_items];
-        let mut top = TopK::new(max_k);
+        let mut scratch = BlockScratch::new(emb, max_k);
         loop {
             if aborted.load(Ordering::Relaxed) {
                 return;
@@ -129,9 +141,8 @@ pub fn rank_all(
                 aborted.store(true, Ordering::Relaxed);
                 return;
             }
-            let block_users = user_blocks[b];
             let mut out = outputs[b].lock().unwrap_or_else(|e| e.into_inner());
-            rank_block(emb, block_users, masks, &mut scratch, &mut top, &mut out);
+            rank_block(emb, user_blocks[b], masks, &mut scratch, &mut out);
         }
     };
     match par {
@@ -165,96 +176,153 @@ pub fn rank_all(
     })
 }
 
-/// Scores, masks and ranks one block of users into `out` (`users.len() * k` item ids).
+/// Per-worker buffers, allocated once per `rank_all` call.
+struct BlockScratch {
+    /// The block's user rows, `BLOCK_USERS × dim`, zero-padded (when gathered or partial).
+    users: Vec<f32>,
+    /// One item-major SGEMM tile: `tile[j * BLOCK_USERS + r]`.
+    tile: Vec<f32>,
+    tops: TopKLanes,
+}
+
+impl BlockScratch {
+    fn new(emb: &Embeddings, max_k: usize) -> Self {
+        BlockScratch {
+            users: vec![0.0; BLOCK_USERS * emb.dim],
+            tile: vec![0.0; BLOCK_USERS * ITEM_CHUNK.min(emb.n_items)],
+            tops: TopKLanes::new(max_k, BLOCK_USERS),
+        }
+    }
+}
+
+/// Scores, masks and ranks one block of at most `BLOCK_USERS` users into `out`
+/// (`users.len() * max_k` item ids).
 fn rank_block(
     emb: &Embeddings,
     users: &[u32],
     masks: &[&UserItems],
-    scratch: &mut [f32],
-    top: &mut TopK,
+    scratch: &mut BlockScratch,
     out: &mut [u32],
 ) {
     let n_items = emb.n_items;
-    let k = top.k();
-    let scores = &mut scratch[..users.len() * n_items];
-    score_users_into(scores, emb, users);
-    for ((row, &u), out_row) in scores
-        .chunks_exact_mut(n_items)
-        .zip(users)
-        .zip(out.chunks_exact_mut(k))
-    {
-        for mask in masks {
-            for &i in mask.of(u as usize) {
-                row[i as usize] = f32::NEG_INFINITY;
-            }
-        }
-        top.select_into(row, out_row);
-    }
-}
-
-/// Writes the scores of all items for the given users into `out` (row-major
-/// `users.len() × n_items`, replacing its contents): `out[r*n_items + i] = ⟨user(users[r]), item(i)⟩`.
-/// One single-threaded SGEMM; callers parallelize over blocks of users.
-///
-/// # Panics
-/// If `out.len() != users.len() * emb.n_items`, a user id is `>= emb.n_users`, or the tables'
-/// lengths disagree with `emb`'s shape (contract violations: [`rank_all`] validates first).
-pub fn score_users_into(out: &mut [f32], emb: &Embeddings, users: &[u32]) {
-    let (dim, n_items) = (emb.dim, emb.n_items);
-    assert_eq!(
-        out.len(),
-        users.len() * n_items,
-        "score_users_into: out length"
-    );
-    assert_eq!(
-        emb.items.len(),
-        n_items * dim,
-        "score_users_into: item table length"
-    );
-    if users.is_empty() || n_items == 0 {
-        return;
-    }
-    // Gather the block's user rows (contiguous users are read in place).
-    let contiguous = users.windows(2).all(|w| w[1] == w[0] + 1);
-    let gathered: Vec<f32>;
+    let dim = emb.dim;
+    // A full block of consecutive users is read in place; otherwise gather, padding with zero
+    // rows (their lanes are ignored) so that every tile has BLOCK_USERS lanes.
+    let contiguous = users.len() == BLOCK_USERS && users.windows(2).all(|w| w[1] == w[0] + 1);
     let a: &[f32] = if contiguous {
         let first = users[0] as usize;
-        &emb.users[first * dim..(first + users.len()) * dim]
+        &emb.users[first * dim..(first + BLOCK_USERS) * dim]
     } else {
-        gathered = users
-            .iter()
-            .flat_map(|&u| emb.user(u as usize).iter().copied())
-            .collect();
-        &gathered
+        scratch.users.fill(0.0);
+        for (row, &u) in scratch.users.chunks_exact_mut(dim.max(1)).zip(users) {
+            row.copy_from_slice(emb.user(u as usize));
+        }
+        &scratch.users
     };
-    assert_eq!(
-        a.len(),
-        users.len() * dim,
-        "score_users_into: user table length"
+    scratch.tops.begin(users.len());
+    for j0 in (0..n_items).step_by(ITEM_CHUNK) {
+        let j1 = (j0 + ITEM_CHUNK).min(n_items);
+        let tile = &mut scratch.tile[..BLOCK_USERS * (j1 - j0)];
+        // The first chunk sets a tight threshold for the rest of the rows (bound); its scan
+        // runs part by part right after each part's SGEMM, while the part is in L2.
+        let bound = j0 == 0;
+        if bound {
+            scratch.tops.bound_begin(j1 - j0);
+        }
+        for s0 in (j0..j1).step_by(SGEMM_ITEMS) {
+            let s1 = (s0 + SGEMM_ITEMS).min(j1);
+            let part = &mut tile[(s0 - j0) * BLOCK_USERS..(s1 - j0) * BLOCK_USERS];
+            sgemm_item_major(part, a, BLOCK_USERS, emb, s0..s1);
+            for (r, &u) in users.iter().enumerate() {
+                for mask in masks {
+                    let row = mask.of(u as usize);
+                    // Sorted: skip to this part with a binary search, stop at its end.
+                    let from = row.partition_point(|&i| (i as usize) < s0);
+                    for &i in row[from..].iter().take_while(|&&i| (i as usize) < s1) {
+                        part[(i as usize - s0) * BLOCK_USERS + r] = f32::NEG_INFINITY;
+                    }
+                }
+            }
+            if bound {
+                scratch.tops.bound_update(part, s0 - j0);
+            }
+        }
+        if bound {
+            scratch.tops.bound_finish();
+        }
+        scratch.tops.push(tile, j0);
+    }
+    scratch.tops.finish(out);
+}
+
+/// Writes the scores of the items in `items` for the given users into `tile`, item-major
+/// (replacing its contents): `tile[j * users.len() + r] = ⟨user(users[r]), item(items.start + j)⟩`.
+/// One single-threaded SGEMM, the kernel of [`rank_all`] (which calls it on blocks of
+/// [`BLOCK_USERS`] users); callers parallelize over blocks of users.
+///
+/// # Panics
+/// If `tile.len() != users.len() * items.len()`, a user id is `>= emb.n_users`, `items` is not
+/// within `0..emb.n_items`, or the tables' lengths disagree with `emb`'s shape (contract
+/// violations: [`rank_all`] validates first).
+pub fn score_tile_into(tile: &mut [f32], emb: &Embeddings, users: &[u32], items: Range<usize>) {
+    let dim = emb.dim;
+    let contiguous = users.windows(2).all(|w| w[1] == w[0] + 1);
+    let gathered: Vec<f32>;
+    let a: &[f32] = match users.first() {
+        Some(&first) if contiguous => {
+            let first = first as usize;
+            &emb.users[first * dim..(first + users.len()) * dim]
+        }
+        _ => {
+            gathered = users
+                .iter()
+                .flat_map(|&u| emb.user(u as usize).iter().copied())
+                .collect();
+            &gathered
+        }
+    };
+    sgemm_item_major(tile, a, users.len(), emb, items);
+}
+
+/// `tile[j*m + r] = ⟨a[r], item(items.start + j)⟩` for `a` row-major `m × dim`.
+fn sgemm_item_major(tile: &mut [f32], a: &[f32], m: usize, emb: &Embeddings, items: Range<usize>) {
+    let dim = emb.dim;
+    let n = items.len();
+    assert_eq!(tile.len(), m * n, "score_tile_into: tile length");
+    assert_eq!(a.len(), m * dim, "score_tile_into: user rows length");
+    assert!(
+        items.end <= emb.n_items && emb.items.len() == emb.n_items * dim,
+        "score_tile_into: item range {items:?} outside the {} items of a {}-value table",
+        emb.n_items,
+        emb.items.len()
     );
-    if dim == 0 {
-        // An empty inner product is 0.
-        out.fill(0.0);
+    if m == 0 || n == 0 {
         return;
     }
-    // SAFETY: lhs = A is users.len()×dim row-major over `a` (length asserted above); rhs =
-    // itemsᵀ is dim×n_items with rhs(p, j) = items[j*dim + p] (column stride dim, row stride 1)
-    // over a buffer of n_items*dim elements (asserted); dst is users.len()×n_items row-major
-    // over `out` (length asserted), exclusively borrowed and disjoint from both inputs;
-    // read_dst = false, so its previous contents are neither read nor scaled.
+    if dim == 0 {
+        // An empty inner product is 0.
+        tile.fill(0.0);
+        return;
+    }
+    let rhs = &emb.items[items.start * dim..items.end * dim];
+    // SAFETY: lhs is m×dim row-major over `a` (column stride 1, row stride dim; length
+    // asserted); rhs = items[range]ᵀ is dim×n with rhs(p, j) = rhs[j*dim + p] (column stride
+    // dim, row stride 1) over n*dim values; dst is m×n with dst(r, j) = tile[j*m + r] (column
+    // stride m, row stride 1) over m*n values (length asserted), exclusively borrowed, so
+    // disjoint from both inputs; read_dst = false: its old contents are neither read nor scaled.
     unsafe {
         gemm::gemm(
-            users.len(),
-            n_items,
+            m,
+            n,
             dim,
-            out.as_mut_ptr(),
+            tile.as_mut_ptr(),
+            m as isize,
             1,
-            n_items as isize,
             false,
             a.as_ptr(),
             1,
             dim as isize,
-            emb.items.as_ptr(),
+            rhs.as_ptr(),
             dim as isize,
             1,
             0.0,
@@ -347,21 +415,30 @@ mod tests {
             users,
             items,
         };
-        let mut pairs = |p: f64| {
+        // Each user's item set with probability p per item; users below `min_one_below` get
+        // at least one item.
+        let mut pairs = |p: f64, min_one_below: usize| {
             let (mut us, mut is) = (vec![], vec![]);
             for u in 0..n_users {
+                let before = us.len();
                 for i in 0..n_items {
                     if rng.gen_bool(p) {
                         us.push(u as u32);
                         is.push(i as u32);
                     }
                 }
+                if us.len() == before && u < min_one_below {
+                    us.push(u as u32);
+                    is.push(rng.gen_range(0..n_items as u32));
+                }
             }
             UserItems::from_pairs(n_users, n_items, &us, &is).unwrap()
         };
-        let targets = pairs((2.0 / n_items as f64).min(1.0));
-        let train = pairs(0.2);
-        let valid = pairs(0.03);
+        // Every user of the first half has a target (full blocks of consecutive users, read in
+        // place); the second half has gaps (gathered, partial blocks).
+        let targets = pairs((2.0 / n_items as f64).min(1.0), n_users / 2);
+        let train = pairs(0.2, 0);
+        let valid = pairs(0.03, 0);
         (emb, targets, train, valid)
     }
 
@@ -410,10 +487,17 @@ mod tests {
     #[test]
     fn matches_naive_loop_sequential_and_rayon() {
         let mut rng = ChaCha8Rng::seed_from_u64(11);
-        // 600 users span three blocks (the last one partial); dim 5 is not a SIMD width.
-        for &(n_users, n_items, dim, max_k) in
-            &[(600, 157, 5, 20), (37, 64, 16, 64), (300, 9, 3, 1)]
-        {
+        // Several user blocks (the last one partial) and item chunks (the last one partial);
+        // max_k = n_items puts masked items into the ranking; dims that are no SIMD width.
+        let cases = [
+            (40, 2 * ITEM_CHUNK + 100, 8, 30),
+            (300, 2500, 4, 50),
+            (150, 2100, 3, 2100),
+            (600, 157, 5, 20),
+            (37, 64, 16, 64),
+            (300, 9, 3, 1),
+        ];
+        for &(n_users, n_items, dim, max_k) in &cases {
             let (emb, targets, train, valid) = random_case(&mut rng, n_users, n_items, dim);
             let masks = [&train, &valid];
             let want = naive_rank_all(&emb, &targets, &masks, max_k);
@@ -444,7 +528,7 @@ mod tests {
     #[test]
     fn float_scores_are_identical_sequential_and_rayon() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
-        let (n_users, n_items, dim) = (700, 333, 24);
+        let (n_users, n_items, dim) = (700, 2333, 24);
         let emb = Embeddings {
             n_users,
             n_items,
