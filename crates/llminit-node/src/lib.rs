@@ -3,6 +3,7 @@
 
 mod convert;
 mod kernels;
+mod sched;
 pub use kernels::*;
 mod select;
 pub use select::*;

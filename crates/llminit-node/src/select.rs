@@ -3,15 +3,13 @@
 //! even at Amazon Beauty size. The typed arrays are read in place (no copy in); the results are
 //! Rust-owned buffers handed to JS.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
 use llminit_core::select::{item_init, select, selection_rng, user_mean_init, Strategy};
 use llminit_core::train::TrainParams;
 use llminit_core::{Error as CoreError, UserItems};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::convert::to_js_error;
+use crate::sched::guard;
 
 /// Initial tables chosen from LLM item vectors, with what was chosen.
 #[napi(object)]
@@ -76,12 +74,5 @@ pub fn select_init(
             variances: Float32Array::new(report.variances.iter().map(|&v| v as f32).collect()),
         })
     };
-    match catch_unwind(AssertUnwindSafe(run)) {
-        Ok(Ok(out)) => Ok(out),
-        Ok(Err(e)) => Err(to_js_error(e)),
-        Err(_) => Err(Error::new(
-            Status::GenericFailure,
-            "[ERR_LLMINIT_INTERNAL] internal error in selectInit".to_string(),
-        )),
-    }
+    guard(run)
 }

@@ -2,7 +2,6 @@
 //! requested size; progress through a non-blocking threadsafe function; cancellation through an
 //! atomic flag that the core polls before every batch.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -13,6 +12,7 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
 use crate::convert::*;
+use crate::sched::{guard, threads_or_default};
 
 /// A cancellation flag shared with running work; `cancel()` makes it stop at the next batch.
 #[napi]
@@ -116,30 +116,17 @@ impl Task for TrainTask {
             self.relay.clone(),
             self.threads,
         );
-        let run = move || -> std::result::Result<TrainOutcome, CoreError> {
+        let run = move || train(&data, params, init, Parallelism::Rayon, relay.as_ref());
+        // A fresh pool per run: training is long, and its size is the caller's `threads`.
+        guard(move || {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .build()
                 .map_err(|e| {
                     CoreError::InvalidInput(format!("cannot start {threads} worker threads: {e}"))
                 })?;
-            pool.install(|| train(&data, params, init, Parallelism::Rayon, relay.as_ref()))
-        };
-        match catch_unwind(AssertUnwindSafe(run)) {
-            Ok(Ok(outcome)) => Ok(outcome),
-            Ok(Err(e)) => Err(to_js_error(e)),
-            Err(panic) => {
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
-                Err(Error::new(
-                    Status::GenericFailure,
-                    format!("[ERR_LLMINIT_INTERNAL] internal error: {what}"),
-                ))
-            }
-        }
+            pool.install(run)
+        })
     }
 
     fn resolve(&mut self, _env: Env, o: Self::Output) -> Result<Self::JsValue> {
@@ -158,10 +145,6 @@ impl Task for TrainTask {
             item_embeddings: Float32Array::new(o.final_embeddings.items),
         })
     }
-}
-
-fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Trains a model off the event loop. Typed arrays are copied once into Rust-owned memory
@@ -193,16 +176,7 @@ pub fn train_model(
             items: t.items.to_vec(),
         }
     });
-    let threads = match options.threads {
-        Some(0) => {
-            return Err(to_js_error(CoreError::InvalidParam {
-                name: "threads",
-                reason: "must be at least 1".into(),
-            }))
-        }
-        Some(n) => n as usize,
-        None => default_threads(),
-    };
+    let threads = threads_or_default(options.threads)?;
     let flag = cancel.map_or_else(|| Arc::new(AtomicBool::new(false)), |c| c.flag.clone());
     let relay = Arc::new(Relay {
         progress: on_progress.map(Arc::new),
