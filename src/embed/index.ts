@@ -1,13 +1,19 @@
-/** LLM item embeddings: read them from Parquet, Arrow IPC or JSONL, and align them to a dataset. */
+/**
+ * LLM item embeddings: read them from Parquet, Arrow IPC, JSONL, NumPy `.npy` (+ id list) or a
+ * float_seq column of a RecBole `.item` file, and align them to a dataset.
+ */
 import { extname } from 'node:path'
 import { LlminitError } from '../errors.js'
 import { readArrowEmbeddings } from './arrow.js'
+import { readItemEmbeddings } from './item.js'
 import { readJsonlEmbeddings } from './jsonl.js'
+import { readNpyEmbeddings } from './npy.js'
 import { readParquetEmbeddings } from './parquet.js'
 import { EMBEDDING_FORMATS, type EmbeddingFormat, type ItemEmbeddings, type ReadEmbeddingsOptions } from './types.js'
 
 export { alignEmbeddings } from './align.js'
 export { embeddingsFromTable } from './arrow.js'
+export { parseNpyHeader, type NpyHeader } from './npy.js'
 export { EMBEDDING_FORMATS, type EmbeddingFormat, type ItemEmbeddings, type ReadEmbeddingsOptions } from './types.js'
 
 const BY_EXTENSION: Record<string, EmbeddingFormat> = {
@@ -19,12 +25,17 @@ const BY_EXTENSION: Record<string, EmbeddingFormat> = {
   '.arrows': 'arrow',
   '.jsonl': 'jsonl',
   '.ndjson': 'jsonl',
+  '.npy': 'npy',
+  '.item': 'item',
 }
 
 /**
  * Reads item vectors keyed by item id: Parquet or Arrow IPC with an id column (`item_id`) and a
  * vector column (`embedding`, fixed_size_list<float32> or list<float32>), or JSON Lines
- * (`{"id": …, "embedding": [...]}`). Every vector must have the same length.
+ * (`{"id": …, "embedding": [...]}`), or a NumPy `.npy` array (n, D) of `<f4`/`<f8` (C order) with
+ * its ids in `<name>.ids.txt` / `<name>.ids.json` (or `idsPath`), or a `float_seq` column of a
+ * RecBole `.item` file (`vectorColumn`, default the only one; ids from `item_id`). Every vector
+ * must have the same length.
  *
  * @example
  * ```ts
@@ -51,5 +62,9 @@ export async function readEmbeddings(path: string, options: ReadEmbeddingsOption
       return readArrowEmbeddings(path, options)
     case 'jsonl':
       return readJsonlEmbeddings(path, options)
+    case 'npy':
+      return readNpyEmbeddings(path, options)
+    case 'item':
+      return readItemEmbeddings(path, options)
   }
 }

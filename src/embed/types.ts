@@ -11,15 +11,26 @@ export interface ItemEmbeddings {
 }
 
 export interface ReadEmbeddingsOptions {
-  /** Column (Parquet, Arrow) or key (JSONL) holding the item id. Default `item_id`; for JSONL `id`, else `item_id`. */
+  /** Column (Parquet, Arrow, `.item`) or key (JSONL) holding the item id. Default `item_id`; for JSONL `id`, else `item_id`. */
   idColumn?: string
-  /** Column or key holding the vector. Default `embedding`. */
+  /**
+   * Column or key holding the vector. Default `embedding`; for a RecBole `.item` file, its only
+   * `float_seq` column (the `:float_seq` suffix may be given).
+   */
   vectorColumn?: string
-  /** Default: from the extension (`.parquet`/`.pq`; `.arrow`/`.feather`/`.ipc`; `.jsonl`/`.ndjson`). */
+  /**
+   * `.npy` only: the id list, one id per line, or a JSON array of strings/numbers when it ends in
+   * `.json`. Default: `<name>.ids.txt` or `<name>.ids.json` beside `<name>.npy`.
+   */
+  idsPath?: string
+  /**
+   * Default: from the extension (`.parquet`/`.pq`; `.arrow`/`.feather`/`.ipc`; `.jsonl`/`.ndjson`;
+   * `.npy`; `.item`).
+   */
   format?: EmbeddingFormat
 }
 
-export const EMBEDDING_FORMATS = ['parquet', 'arrow', 'jsonl'] as const
+export const EMBEDDING_FORMATS = ['parquet', 'arrow', 'jsonl', 'npy', 'item'] as const
 export type EmbeddingFormat = (typeof EMBEDDING_FORMATS)[number]
 
 export const DEFAULT_ID_COLUMN = 'item_id'
