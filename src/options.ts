@@ -44,7 +44,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
     default: 'none',
     description: 'initial tables: none (random, as RecBole) or d of the D dimensions of the LLM item vectors — rand (uniform draws), uni (every ⌊D/d⌋-th), var (highest variance over the popular items), full (all D; sets dim)',
   },
-  { key: 'embeddings', flag: '--embeddings <file>', kind: 'string', description: 'LLM item vectors keyed by item id (.parquet, .arrow/.feather, .jsonl; columns item_id, embedding); required by --init other than none' },
+  { key: 'embeddings', flag: '--embeddings <file>', kind: 'string', description: 'LLM item vectors keyed by item id: .parquet or .arrow/.feather (columns item_id, embedding), .jsonl, .npy (ids in <name>.ids.txt or .ids.json), or a float_seq column of a RecBole .item file; required by --init other than none' },
   { key: 'popularRatio', flag: '--popular-ratio <r>', kind: 'number', min: 0, max: 1, default: 0.2, description: 'share of items, by training degree, over which --init var ranks the dimensions' },
   { key: 'layers', flag: '--layers <L>', kind: 'integer', min: 0, max: 16, default: 2, description: 'LightGCN propagation layers' },
   { key: 'lr', flag: '--lr <rate>', kind: 'number', min: 0, default: 1e-3, description: 'Adam learning rate' },
