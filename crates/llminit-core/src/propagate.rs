@@ -104,20 +104,26 @@ fn spmm_and_sum(
     }
 }
 
-/// Reusable layer buffers, so a training step allocates nothing.
+/// Reusable layer-sized tables, so a training step allocates nothing. The full propagation
+/// ping-pongs between two of them; a model's restricted step may borrow as many as it has layers.
 #[derive(Clone, Debug, Default)]
 pub struct PropagationBuffers {
-    a: Embeddings,
-    b: Embeddings,
+    tables: Vec<Embeddings>,
 }
 
 impl PropagationBuffers {
-    fn ensure(&mut self, like: &Embeddings) {
-        for buf in [&mut self.a, &mut self.b] {
-            if buf.users.len() != like.users.len() || buf.items.len() != like.items.len() {
-                *buf = Embeddings::zeros(like.n_users, like.n_items, like.dim);
-            }
+    /// At least `n` tables shaped like `like` (contents unspecified).
+    pub fn tables(&mut self, n: usize, like: &Embeddings) -> &mut [Embeddings] {
+        let fits =
+            |b: &Embeddings| b.users.len() == like.users.len() && b.items.len() == like.items.len();
+        if !self.tables.iter().all(fits) {
+            self.tables.clear();
         }
+        while self.tables.len() < n {
+            self.tables
+                .push(Embeddings::zeros(like.n_users, like.n_items, like.dim));
+        }
+        &mut self.tables[..n]
     }
 }
 
@@ -146,15 +152,16 @@ pub fn propagate_mean(
     if layers == 0 {
         return;
     }
-    bufs.ensure(e);
+    let (first, rest) = bufs.tables(2, e).split_at_mut(1);
+    let (buf_a, buf_b) = (&mut first[0], &mut rest[0]);
     let final_scale = 1.0 / (layers as f32 + 1.0);
     for l in 1..=layers {
         let scale = if l == layers { final_scale } else { 1.0 };
         // x is the previous layer: `e` for the first, then the buffer the last layer wrote.
         let (next, prev) = if l % 2 == 1 {
-            (&mut bufs.a, &bufs.b)
+            (&mut *buf_a, &*buf_b)
         } else {
-            (&mut bufs.b, &bufs.a)
+            (&mut *buf_b, &*buf_a)
         };
         let x = if l == 1 { e } else { prev };
         spmm_and_sum(

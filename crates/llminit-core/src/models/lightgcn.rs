@@ -28,10 +28,6 @@ pub struct LightGcn {
     f: Embeddings,
     g: Embeddings,
     bufs: PropagationBuffers,
-    /// Per-layer buffers: Â^l E on the rows a step needs (forward).
-    levels: Vec<Embeddings>,
-    /// K_l = Â^l G for l = 1..L−1 (backward); all zero between steps, like `g` (K_0).
-    back: Vec<Embeddings>,
     /// Per level l = 0..L−1, 0/1 marks of the user and item rows where K_l is non-zero.
     marks: Vec<(Vec<u8>, Vec<u8>)>,
     frontier: Frontier,
@@ -48,8 +44,6 @@ impl LightGcn {
             f: Embeddings::default(),
             g: Embeddings::default(),
             bufs: PropagationBuffers::default(),
-            levels: Vec::new(),
-            back: Vec::new(),
             marks: Vec::new(),
             frontier: Frontier::default(),
             x: Vec::new(),
@@ -83,9 +77,9 @@ impl Recommender for LightGcn {
                 *buf = Embeddings::zeros(nu, ni, d);
             }
         }
-        if self.levels.len() != layers || self.levels.iter().any(fresh) {
-            self.levels = (0..layers).map(|_| Embeddings::zeros(nu, ni, d)).collect();
-        }
+        // One set of layer tables serves the full propagation (evaluation), the restricted
+        // forward (Â^l E on the rows a step needs) and the backward (K_l = Â^l G, l < L).
+        let levels = self.bufs.tables(layers, params);
         let g = &*self.graph;
         let batch_rows = self
             .frontier
@@ -100,7 +94,7 @@ impl Recommender for LightGcn {
             }
         }
         for l in 1..=layers {
-            let (done, rest) = self.levels.split_at_mut(l - 1);
+            let (done, rest) = levels.split_at_mut(l - 1);
             let x = if l == 1 { params } else { &done[l - 2] };
             let out = &mut rest[0];
             gather_rows(&mut out.users, &need[l].users, &g.r, &x.items, d, par);
@@ -114,7 +108,7 @@ impl Recommender for LightGcn {
                 for &r in rows {
                     let span = r as usize * d..(r as usize + 1) * d;
                     f[span.clone()].copy_from_slice(&e[span.clone()]);
-                    for (l, level) in self.levels.iter().enumerate() {
+                    for (l, level) in levels.iter().enumerate() {
                         let s = if l + 1 == layers { scale } else { 1.0 };
                         for (fv, &hv) in f[span.clone()].iter_mut().zip(&pick(level)[span.clone()])
                         {
@@ -140,9 +134,6 @@ impl Recommender for LightGcn {
         if layers == 0 {
             grad.clone_from(&self.g);
         } else {
-            if self.back.len() != layers - 1 || self.back.iter().any(fresh) {
-                self.back = (1..layers).map(|_| Embeddings::zeros(nu, ni, d)).collect();
-            }
             if self.marks.len() != layers
                 || self
                     .marks
@@ -156,8 +147,15 @@ impl Recommender for LightGcn {
             let mut nz = vec![batch_rows];
             for l in 1..layers {
                 let next = self.frontier.expand(g, &RowSet::default(), &nz[l - 1]);
-                let (done, rest) = self.back.split_at_mut(l - 1);
+                let (done, rest) = levels.split_at_mut(l - 1);
                 let src = if l == 1 { &self.g } else { &done[l - 2] };
+                // The table still holds the forward's values: clear the rows K_l will occupy.
+                for &u in &next.users {
+                    rest[0].users[u as usize * d..(u as usize + 1) * d].fill(0.0);
+                }
+                for &i in &next.items {
+                    rest[0].items[i as usize * d..(i as usize + 1) * d].fill(0.0);
+                }
                 scatter_rows(
                     &mut rest[0].items,
                     &nz[l - 1].users,
@@ -184,8 +182,9 @@ impl Recommender for LightGcn {
                     .iter()
                     .for_each(|&i| self.marks[l].1[i as usize] = 1);
             }
-            let levels: Vec<&Embeddings> =
-                std::iter::once(&self.g).chain(self.back.iter()).collect();
+            let levels: Vec<&Embeddings> = std::iter::once(&self.g)
+                .chain(levels[..layers - 1].iter())
+                .collect();
             let side = |users: bool| SparseLevels {
                 values: levels
                     .iter()
@@ -218,7 +217,7 @@ impl Recommender for LightGcn {
                 d,
                 par,
             );
-            // Restore the invariants: K_l and the marks are zero between steps.
+            // Restore the invariant: the marks are zero between steps.
             for (l, rows) in nz.iter().enumerate() {
                 rows.users
                     .iter()
@@ -226,15 +225,6 @@ impl Recommender for LightGcn {
                 rows.items
                     .iter()
                     .for_each(|&i| self.marks[l].1[i as usize] = 0);
-                if l >= 1 {
-                    let k = &mut self.back[l - 1];
-                    rows.users
-                        .iter()
-                        .for_each(|&u| k.users[u as usize * d..(u as usize + 1) * d].fill(0.0));
-                    rows.items
-                        .iter()
-                        .for_each(|&i| k.items[i as usize * d..(i as usize + 1) * d].fill(0.0));
-                }
             }
         }
         clear_batch_rows(&mut self.g, batch);
