@@ -121,9 +121,20 @@ export interface JsSelectedInit {
   indices: Uint32Array
   /**
    * Unbiased variance of each selected dimension: over the popular items for `var`, over all
-   * items otherwise.
+   * items otherwise; for `pca` / `whiten` the eigenvalue of each component.
    */
   variances: Float32Array
+  /** `stored` or `random-norm`. */
+  initScale: string
+  /** The factors the item and user tables were multiplied by (1 for `stored`). */
+  itemScale: number
+  userScale: number
+  /**
+   * With `random-norm`, the target mean row norms (the random init's expected row norm, per
+   * table); 0 for `stored`.
+   */
+  itemTargetNorm: number
+  userTargetNorm: number
 }
 
 /** A user table and an item table, row-major with `dim` columns. */
@@ -183,14 +194,17 @@ export interface JsTrainResult {
 
 /**
  * Selects `dim` of the `vectorDim` dimensions of `itemVectors` (nItems × vectorDim, row-major,
- * dense item-id order) by `strategy` (`rand`, `uni`, `var`, `full`), and builds the item table
- * (the gather) and the user table (mean of each user's distinct training items). `var` ranks
+ * dense item-id order) by `strategy` (`rand`, `uni`, `var`, `full`) — or projects onto the top
+ * `dim` principal directions (`pca`; `whiten` at unit variance) — and builds the item table and
+ * the user table (mean of each user's distinct training items). `initScale` `random-norm`
+ * (default `stored`) then rescales each table to the mean row norm of `model`'s random init
+ * (default `lightgcn`: xavier_uniform; `mf`: xavier_normal). `var` ranks
  * items by their number of distinct training users and takes the top ⌈popularRatio · nItems⌉
  * (default 0.2); `rand` draws from `seed` (default: training's default seed). `full` ignores
  * `dim` and returns vectorDim columns. Errors: `[ERR_LLMINIT_INVALID_PARAM]` /
  * `[ERR_LLMINIT_INVALID_INPUT]` naming the value at fault.
  */
-export declare function selectInit(itemVectors: Float32Array, nItems: number, vectorDim: number, strategy: string, dim: number, trainUsers: Uint32Array, trainItems: Uint32Array, nUsers: number, popularRatio?: number | undefined | null, seed?: number | undefined | null): JsSelectedInit
+export declare function selectInit(itemVectors: Float32Array, nItems: number, vectorDim: number, strategy: string, dim: number, trainUsers: Uint32Array, trainItems: Uint32Array, nUsers: number, popularRatio?: number | undefined | null, seed?: number | undefined | null, initScale?: string | undefined | null, model?: string | undefined | null): JsSelectedInit
 
 /**
  * Trains a model off the event loop. Typed arrays are copied once into Rust-owned memory

@@ -262,3 +262,86 @@ test.serial('Office: var-initialized LightGCN ranks far better at epoch 0 than a
   t.is(typeof v.initial?.valid['ndcg@10'], 'number')
   t.is(v.config.dim, 128)
 })
+
+// ---------------------------------------------------------------------------------------------
+// 5. pca / whiten and the random-norm scale
+
+test('buildInit: pca projects onto the principal direction, whiten scales it to unit variance', async (t) => {
+  // The fixture's rows are row + j/8: after centring, row r is (r − 2)·(1, 1, 1, 1), rank 1.
+  // Direction (1, 1, 1, 1)/2, so item r projects to 2(r − 2); λ = 4 · var(0…4, ddof 1) = 10.
+  const base = { embeddings: fixture('items.jsonl'), dim: 1 }
+  const pca = await buildInit(TINY, TINY_SPLIT, { ...base, init: 'pca' })
+  t.is(pca.tables.dim, 1)
+  t.deepEqual(pca.diagnostics.indices, [0])
+  t.true(Math.abs(pca.diagnostics.variances[0] - 10) < 1e-5, String(pca.diagnostics.variances))
+  const close = (a: Float32Array, b: number[], tol = 1e-5) => a.length === b.length && b.every((v, k) => Math.abs(a[k] - v) < tol)
+  t.true(close(pca.tables.items, [-4, -2, 0, 2, 4]), String(pca.tables.items))
+  // Users: 0 → mean(a, b) = −3, 1 → mean(b, e) = 1, 2 → nothing.
+  t.true(close(pca.tables.users, [-3, 1, 0]), String(pca.tables.users))
+  t.is(pca.diagnostics.initScale, 'stored')
+  t.is(pca.diagnostics.itemScale, 1)
+
+  const white = await buildInit(TINY, TINY_SPLIT, { ...base, init: 'whiten' })
+  t.true(close(white.tables.items, [-4, -2, 0, 2, 4].map((v) => v / Math.sqrt(10))), String(white.tables.items))
+  // A second direction has no variance: whiten refuses it by name, pca does not.
+  await t.throwsAsync(buildInit(TINY, TINY_SPLIT, { ...base, init: 'whiten', dim: 2 }), { instanceOf: LlminitError, code: 'ERR_LLMINIT_INVALID_PARAM', message: /component 1/ } as never)
+  t.is((await buildInit(TINY, TINY_SPLIT, { ...base, init: 'pca', dim: 2 })).tables.dim, 2)
+  await t.throwsAsync(buildInit(TINY, TINY_SPLIT, { ...base, init: 'pca', dim: 5 }), { instanceOf: LlminitError, code: 'ERR_LLMINIT_INVALID_PARAM', message: /d = 5 > D = 4/ } as never)
+})
+
+/** The analytic mean row norm of xavier_uniform (LightGCN) / xavier_normal (MF) on rows × d. */
+const xavierNorm = (rows: number, d: number, model: 'lightgcn' | 'mf') =>
+  model === 'lightgcn' ? Math.sqrt((d * (6 / (rows + d))) / 3) : Math.sqrt(d) * Math.sqrt(2 / (rows + d))
+
+test('buildInit: random-norm rescales each table to the random init’s row norm, directions kept', async (t) => {
+  const base = { embeddings: fixture('items.jsonl'), dim: 2, init: 'var' as const, popularRatio: 0.4 }
+  const stored = await buildInit(TINY, TINY_SPLIT, base)
+  for (const model of ['lightgcn', 'mf'] as const) {
+    const { tables, diagnostics: d } = await buildInit(TINY, TINY_SPLIT, { ...base, initScale: 'random-norm', model })
+    t.is(d.initScale, 'random-norm')
+    const items = xavierNorm(5, 2, model)
+    const users = xavierNorm(3, 2, model)
+    t.true(Math.abs(d.itemTargetNorm / items - 1) < 1e-12 && Math.abs(d.userTargetNorm / users - 1) < 1e-12)
+    t.true(Math.abs(d.itemNorms.mean / items - 1) < 1e-6, `${model}: ${d.itemNorms.mean} vs ${items}`)
+    t.true(Math.abs(d.userNorms.mean / users - 1) < 1e-6, `${model}: ${d.userNorms.mean} vs ${users}`)
+    // One factor per table: every value scales by it.
+    t.true(tables.items.every((v, k) => Math.abs(v - stored.tables.items[k] * d.itemScale) < 1e-6))
+    t.true(Math.abs(d.itemScale - items / stored.diagnostics.itemNorms.mean) < 1e-9)
+  }
+  t.throws(() => resolveTrainConfig({ data: 'x', initScale: 'unit' as never }), { instanceOf: LlminitError, code: 'ERR_LLMINIT_INVALID_OPTION', message: /initScale .*stored, random-norm/ } as never)
+  const cfg = resolveTrainConfig({ data: 'x', init: 'whiten', embeddings: 'e.parquet' })
+  t.is(cfg.initScale, 'stored')
+  t.is(cfg.init, 'whiten')
+})
+
+/**
+ * Office, LightGCN d = 128, seed 2020: pca and whiten run end to end, and random-norm puts the
+ * item table at xavier_uniform's row norm √(128 · b²/3), b = √(6/(2420 + 128)). The epoch-0
+ * recalls are logged, not asserted beyond being above the random init's level.
+ */
+test.serial('Office: pca / whiten / var with stored and random-norm scale', async (t) => {
+  const run = (init: 'pca' | 'whiten' | 'var', initScale: 'stored' | 'random-norm'): Promise<TrainReport> =>
+    train({ data: OFFICE, epochs: 1, threads: 2, init, initScale, embeddings: OFFICE_MPNET })
+  const recall = (r: TrainReport) => r.initial?.test['recall@10'] ?? Number.NaN
+  const lines: string[] = []
+  const target = xavierNorm(2420, 128, 'lightgcn')
+  for (const init of ['pca', 'whiten', 'var'] as const) {
+    for (const scale of ['stored', 'random-norm'] as const) {
+      const r = await run(init, scale)
+      const d = r.init!.diagnostics
+      lines.push(`${init}/${scale} ${recall(r).toFixed(4)} (item norm ${d.itemNorms.mean.toPrecision(4)}, factor ${d.itemScale.toPrecision(4)})`)
+      t.is(d.strategy, init)
+      t.is(d.dim, 128)
+      t.true(recall(r) > 0.01, `${init}/${scale}: ${recall(r)}`)
+      if (scale === 'random-norm') {
+        t.true(Math.abs(d.itemNorms.mean / target - 1) < 1e-3, `${init}: ${d.itemNorms.mean} vs ${target}`)
+        t.true(Math.abs(d.itemTargetNorm / target - 1) < 1e-12)
+      }
+      if (init !== 'var') {
+        t.deepEqual(d.indices, [...Array(128).keys()])
+        t.true(d.variances.every((v, k) => v > 0 && (k === 0 || v <= d.variances[k - 1] * (1 + 1e-6))), 'eigenvalues descending')
+      }
+    }
+  }
+  t.log(`epoch-0 test Recall@10 (LightGCN d=128): ${lines.join('; ')}`)
+})

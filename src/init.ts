@@ -1,8 +1,10 @@
 /**
  * LLMInit (DESIGN.md §1): initial user and item tables from LLM item vectors. The item table is d
- * selected columns of the vectors (`rand`, `uni`, `var`, or `full`), the user table the mean of
- * each user's training items' rows. Selection and the gathers run in Rust (`selectInit`); this
- * module reads and aligns the file, and measures what came out.
+ * selected columns of the vectors (`rand`, `uni`, `var`, or `full`) or their projection onto the
+ * top-d principal directions (`pca`, `whiten`), the user table the mean of each user's training
+ * items' rows; `initScale: 'random-norm'` then rescales each table to the random init's mean row
+ * norm. Selection, projection and the gathers run in Rust (`selectInit`); this module reads and
+ * aligns the file, and measures what came out.
  */
 import type { JsInitTables } from '../index.js'
 import type { Interactions, Split } from './data/types.js'
@@ -10,14 +12,18 @@ import { Xoshiro128 } from './data/random.js'
 import { alignEmbeddings, readEmbeddings, type ReadEmbeddingsOptions } from './embed/index.js'
 import { LlminitError } from './errors.js'
 import { fromNative, native } from './native.js'
-import type { InitStrategy } from './options.js'
+import type { InitScale, InitStrategy, Model } from './options.js'
 
 export interface InitConfig {
-  /** `rand`, `uni`, `var` or `full` (`none` selects nothing: train without an `init`). */
+  /** `rand`, `uni`, `var`, `full`, `pca` or `whiten` (`none` selects nothing: train without an `init`). */
   init: Exclude<InitStrategy, 'none'>
+  /** `stored` (default) or `random-norm`: each table scaled to `model`'s random init's mean row norm. */
+  initScale?: InitScale
+  /** Whose random init `random-norm` matches: `lightgcn` (xavier_uniform, default) or `mf` (xavier_normal). */
+  model?: Model
   /** The item vectors file; see `readEmbeddings`. */
   embeddings: string
-  /** Columns to select (ignored by `full`, which takes all D). Default 128. */
+  /** Columns to select, or principal directions to keep (ignored by `full`, which takes all D). Default 128. */
   dim?: number
   /** Share of items, by training degree, that `var` computes variances over. Default 0.2. */
   popularRatio?: number
@@ -41,15 +47,23 @@ export interface InitDiagnostics {
   /** D, the length of the file's vectors, and d, the columns kept. */
   vectorDim: number
   dim: number
-  /** Selected dimensions (0-based, of D): draw order for `rand`, ascending otherwise. */
+  /** Selected dimensions (0-based, of D): draw order for `rand`, ascending otherwise; for `pca`/`whiten` the components 0 … d−1. */
   indices: number[]
-  /** Unbiased variance of each selected dimension, over `varianceItems` items. */
+  /** Unbiased variance of each selected dimension, over `varianceItems` items; for `pca`/`whiten` each component's eigenvalue. */
   variances: number[]
   /** Over how many items `variances` were computed: the popular ones for `var`, all otherwise. */
   varianceItems: number
   /** Mean cosine similarity of item init vectors over `cosinePairs` seeded random pairs i ≠ j. */
   meanPairwiseCosine: number
   cosinePairs: number
+  /** `stored` or `random-norm`, and the factors the item and user tables were multiplied by (1 when stored). */
+  initScale: InitScale
+  itemScale: number
+  userScale: number
+  /** With `random-norm`, the random init's expected row norm per table (the targets); 0 when stored. */
+  itemTargetNorm: number
+  userTargetNorm: number
+  /** Row norms of the tables as returned (after any rescaling). */
   itemNorms: RowNorms
   userNorms: RowNorms
   /** Users with no training item (they start at zero). */
@@ -79,10 +93,11 @@ export const COSINE_PAIRS = 2000
  * ```
  * @throws LlminitError `ERR_LLMINIT_IO`/`ERR_LLMINIT_DATA` for the file (see `readEmbeddings`,
  *   `alignEmbeddings`), `ERR_LLMINIT_INVALID_PARAM` for a d the strategy cannot take (d > D for
- *   `uni`/`var`, too few popular items), `ERR_LLMINIT_INVALID_OPTION` for an unknown strategy.
+ *   `uni`/`var`/`pca`/`whiten`, too few popular items, a `whiten` component of ~zero variance),
+ *   `ERR_LLMINIT_INVALID_OPTION` for an unknown strategy.
  */
 export async function buildInit(data: Interactions, split: Split, config: InitConfig): Promise<BuiltInit> {
-  const strategies = ['rand', 'uni', 'var', 'full']
+  const strategies = ['rand', 'uni', 'var', 'full', 'pca', 'whiten']
   if (!strategies.includes(config.init)) {
     throw new LlminitError('ERR_LLMINIT_INVALID_OPTION', `init must be one of ${strategies.join(', ')} to build tables, got ${JSON.stringify(config.init)}`)
   }
@@ -106,6 +121,8 @@ export async function buildInit(data: Interactions, split: Split, config: InitCo
       data.nUsers,
       config.popularRatio ?? 0.2,
       seed,
+      config.initScale ?? 'stored',
+      config.model ?? 'lightgcn',
     )
   } catch (err) {
     throw fromNative(err)
@@ -127,6 +144,11 @@ export async function buildInit(data: Interactions, split: Split, config: InitCo
       indices: Array.from(selected.indices),
       variances: Array.from(selected.variances),
       varianceItems,
+      initScale: selected.initScale as InitScale,
+      itemScale: selected.itemScale,
+      userScale: selected.userScale,
+      itemTargetNorm: selected.itemTargetNorm,
+      userTargetNorm: selected.userTargetNorm,
       meanPairwiseCosine: cosine.mean,
       cosinePairs: cosine.pairs,
       itemNorms: rowNorms(items, data.nItems, dim),

@@ -24,8 +24,10 @@ export const MODELS = ['mf', 'lightgcn'] as const
 export const PROTOCOLS = ['standard', 'reference'] as const
 export const SPLITS = ['loo-random', 'loo-time', 'ratio'] as const
 export const FORMATS = ['atomic', 'csv', 'tsv'] as const
-/** LLMInit's selection strategies (DESIGN.md §1); `none` is the random-init baseline. */
-export const INIT_STRATEGIES = ['none', 'rand', 'uni', 'var', 'full'] as const
+/** LLMInit's selection strategies (DESIGN.md §1) and the PCA projections; `none` is the random-init baseline. */
+export const INIT_STRATEGIES = ['none', 'rand', 'uni', 'var', 'full', 'pca', 'whiten'] as const
+/** Whether LLM tables keep their stored values or take the random init's mean row norm. */
+export const INIT_SCALES = ['stored', 'random-norm'] as const
 
 export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'data', flag: '--data <path>', kind: 'string', description: 'RecBole dataset folder, .inter file, or .csv/.tsv file' },
@@ -42,9 +44,17 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
     kind: 'string',
     choices: INIT_STRATEGIES,
     default: 'none',
-    description: 'initial tables: none (random, as RecBole) or d of the D dimensions of the LLM item vectors — rand (uniform draws), uni (every ⌊D/d⌋-th), var (highest variance over the popular items), full (all D; sets dim)',
+    description: 'initial tables: none (random, as RecBole) or d of the D dimensions of the LLM item vectors — rand (uniform draws), uni (every ⌊D/d⌋-th), var (highest variance over the popular items), full (all D; sets dim) — or the top-d principal directions of the vectors: pca (centred projection), whiten (the same at unit variance per component)',
   },
   { key: 'embeddings', flag: '--embeddings <file>', kind: 'string', description: 'LLM item vectors keyed by item id: .parquet or .arrow/.feather (columns item_id, embedding), .jsonl, .npy (ids in <name>.ids.txt or .ids.json), or a float_seq column of a RecBole .item file; required by --init other than none' },
+  {
+    key: 'initScale',
+    flag: '--init-scale <scale>',
+    kind: 'string',
+    choices: INIT_SCALES,
+    default: 'stored',
+    description: 'scale of LLM init tables: stored (as computed) or random-norm (item table, then user table, multiplied by one factor each so the mean row norm equals the expected row norm of the random init the model would use: xavier_uniform for lightgcn, xavier_normal for mf)',
+  },
   { key: 'popularRatio', flag: '--popular-ratio <r>', kind: 'number', min: 0, max: 1, default: 0.2, description: 'share of items, by training degree, over which --init var ranks the dimensions' },
   { key: 'layers', flag: '--layers <L>', kind: 'integer', min: 0, max: 16, default: 2, description: 'LightGCN propagation layers' },
   { key: 'lr', flag: '--lr <rate>', kind: 'number', min: 0, default: 1e-3, description: 'Adam learning rate' },
@@ -68,6 +78,7 @@ export type Model = (typeof MODELS)[number]
 export type Protocol = (typeof PROTOCOLS)[number]
 export type SplitName = (typeof SPLITS)[number]
 export type InitStrategy = (typeof INIT_STRATEGIES)[number]
+export type InitScale = (typeof INIT_SCALES)[number]
 
 /** What `train()` takes; only `data` is required. */
 export interface TrainConfig {
@@ -83,6 +94,8 @@ export interface TrainConfig {
   init?: InitStrategy
   /** Item vectors file (Parquet, Arrow IPC or JSONL) keyed by the dataset's item ids. */
   embeddings?: string
+  /** `random-norm` rescales LLM init tables to the random init's mean row norm; default `stored`. */
+  initScale?: InitScale
   /** Share of items (by training degree) that `var` computes variances over; (0, 1], default 0.2. */
   popularRatio?: number
   layers?: number
@@ -104,7 +117,7 @@ export interface TrainConfig {
   threads?: number
 }
 
-type Defaulted = 'model' | 'dim' | 'init' | 'popularRatio' | 'evalInitial' | 'layers' | 'lr' | 'batchSize' | 'epochs' | 'patience' | 'regWeight' | 'seed' | 'split' | 'protocol' | 'ks' | 'validMetric' | 'dedupe'
+type Defaulted = 'model' | 'dim' | 'init' | 'initScale' | 'popularRatio' | 'evalInitial' | 'layers' | 'lr' | 'batchSize' | 'epochs' | 'patience' | 'regWeight' | 'seed' | 'split' | 'protocol' | 'ks' | 'validMetric' | 'dedupe'
 /** A validated config with every default filled in. */
 export type ResolvedTrainConfig = TrainConfig & Required<Pick<TrainConfig, Defaulted>>
 

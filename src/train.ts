@@ -148,6 +148,8 @@ export async function train(config: TrainConfig, options: RunOptions = {}): Prom
       dim: cfg.dim,
       popularRatio: cfg.popularRatio,
       seed: cfg.seed,
+      initScale: cfg.initScale,
+      model: cfg.model,
     })
     // `full` keeps all D columns: the model's size follows the file.
     cfg.dim = init.tables.dim

@@ -4,7 +4,8 @@
 //! - [`graph`]: the symmetric-normalized user–item adjacency of LightGCN (DESIGN.md §2).
 //! - [`propagate`]: row-parallel SpMM with the layer mean fused into the pass.
 //! - [`eval`] and [`metrics`]: blocked full-ranking scoring with a fused top-K, and the metrics.
-//! - [`select`]: LLMInit's selective initialization (rand / uni / var / full) and the user-mean init.
+//! - [`select`]: LLMInit's selective initialization (rand / uni / var / full, and the [`pca`]
+//!   projections pca / whiten), the optional rescaling to a random init's norm, and the user-mean init.
 //! - [`sampler`], [`optim`], [`models`], [`train`]: BPR batches, Adam, MF-BPR / LightGCN, the loop.
 
 pub mod embeddings;
@@ -18,6 +19,7 @@ pub mod metrics;
 pub mod models;
 pub mod optim;
 pub mod par;
+pub mod pca;
 pub mod propagate;
 mod rowops;
 pub mod sampler;

@@ -20,8 +20,16 @@
 //!   Needs d ≤ D and |P| ≥ 2.
 //! - `full`: idx = (0, 1, …, D−1); `d` is ignored (the caller sets its embedding size to D). The
 //!   paper's "embedding collapse" case.
+//! - `pca` / `whiten` (not in the paper): not a choice of coordinates but a projection onto the
+//!   d principal directions of X over all items ([`crate::pca`]); `whiten` also scales each to
+//!   unit variance. [`initial_items`] builds the table for every strategy.
 //!
 //! The random baseline (`none`) is not a selection: it is `init::random_tables`.
+//!
+//! **Scale** ([`InitScale`]): `stored` keeps the values as they are; `random-norm` multiplies
+//! the item table, and then the user table, by one scalar each so that the table's mean row
+//! norm equals the expected row norm of the random init the model would otherwise start from
+//! ([`expected_random_row_norm`]). Directions, and so every cosine, are unchanged.
 //!
 //! ```
 //! use llminit_core::select::{select_dimensions, item_init, Strategy};
@@ -39,6 +47,8 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::init::RandomInit;
+use crate::pca::{principal_components, project};
 use crate::{Error, Result, UserItems};
 
 /// The generator `rand` selection draws from for a run's `seed`: ChaCha8 on stream 4 (the
@@ -56,6 +66,8 @@ pub enum Strategy {
     Uni,
     Var,
     Full,
+    Pca,
+    Whiten,
 }
 
 impl Strategy {
@@ -65,10 +77,13 @@ impl Strategy {
             "uni" => Ok(Strategy::Uni),
             "var" => Ok(Strategy::Var),
             "full" => Ok(Strategy::Full),
+            "pca" => Ok(Strategy::Pca),
+            "whiten" => Ok(Strategy::Whiten),
             other => Err(Error::param(
                 "strategy",
                 format!(
-                    "unknown selection strategy `{other}` (expected rand, uni, var or full; \
+                    "unknown selection strategy `{other}` (expected rand, uni, var, full, pca or \
+                     whiten; \
                      `none` is the random initialization and selects nothing)"
                 ),
             )),
@@ -81,12 +96,21 @@ impl Strategy {
             Strategy::Uni => "uni",
             Strategy::Var => "var",
             Strategy::Full => "full",
+            Strategy::Pca => "pca",
+            Strategy::Whiten => "whiten",
         }
+    }
+
+    /// Whether the table is a projection onto principal directions rather than a gather.
+    pub fn is_projection(self) -> bool {
+        matches!(self, Strategy::Pca | Strategy::Whiten)
     }
 }
 
 /// The chosen dimensions and, for each, its unbiased variance — over the popular items for
-/// `var` (the quantity it ranked by), over all items otherwise.
+/// `var` (the quantity it ranked by), over all items otherwise. For `pca` / `whiten` the
+/// "dimensions" are the components 0 … d−1 and the variances their eigenvalues λ_k (the
+/// variance of `pca`'s column k; `whiten`'s columns have variance 1).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SelectionReport {
     pub indices: Vec<usize>,
@@ -124,11 +148,15 @@ fn check(
             format!("must be in (0, 1], got {popular_ratio}"),
         ));
     }
-    if matches!(strategy, Strategy::Uni | Strategy::Var) && d > big_d {
+    if matches!(
+        strategy,
+        Strategy::Uni | Strategy::Var | Strategy::Pca | Strategy::Whiten
+    ) && d > big_d
+    {
         return Err(Error::param(
             "dim",
             format!(
-                "`{}` selects d distinct dimensions of D, so d ≤ D; got d = {d} > D = {big_d}",
+                "`{}` keeps d distinct dimensions or directions of D, so d ≤ D; got d = {d} > D = {big_d}",
                 strategy.name()
             ),
         ));
@@ -217,8 +245,15 @@ pub fn select(
 ) -> Result<SelectionReport> {
     check(x, big_d, d, strategy, item_degrees, popular_ratio)?;
     let n_items = item_degrees.len();
+    if strategy.is_projection() {
+        return Ok(projection_report(
+            &principal_components(x, big_d, d)?.eigenvalues,
+            n_items,
+        ));
+    }
     let all: Vec<usize> = (0..n_items).collect();
     let (indices, rows) = match strategy {
+        Strategy::Pca | Strategy::Whiten => unreachable!("handled above"),
         Strategy::Rand => ((0..d).map(|_| rng.gen_range(0..big_d)).collect(), all),
         Strategy::Uni => {
             let stride = big_d / d;
@@ -247,6 +282,120 @@ pub fn select(
         indices,
         n_rows: rows.len(),
     })
+}
+
+fn projection_report(eigenvalues: &[f64], n_items: usize) -> SelectionReport {
+    SelectionReport {
+        indices: (0..eigenvalues.len()).collect(),
+        variances: eigenvalues.to_vec(),
+        n_rows: n_items,
+    }
+}
+
+/// The item table E_i⁰ (n_items × d, row-major) for any strategy, with its report: the gather
+/// [`item_init`] of the [`select`]ed columns, or for `pca` / `whiten` the projection
+/// [`crate::pca::project`]. Arguments and errors as [`select`], plus `whiten`'s eigenvalue floor.
+pub fn initial_items(
+    x: &[f32],
+    big_d: usize,
+    d: usize,
+    strategy: Strategy,
+    item_degrees: &[u32],
+    popular_ratio: f64,
+    rng: &mut impl Rng,
+) -> Result<(SelectionReport, Vec<f32>)> {
+    if strategy.is_projection() {
+        check(x, big_d, d, strategy, item_degrees, popular_ratio)?;
+        let pca = principal_components(x, big_d, d)?;
+        let items = project(x, big_d, &pca, strategy == Strategy::Whiten)?;
+        return Ok((
+            projection_report(&pca.eigenvalues, item_degrees.len()),
+            items,
+        ));
+    }
+    let report = select(x, big_d, d, strategy, item_degrees, popular_ratio, rng)?;
+    let items = item_init(x, big_d, &report.indices);
+    Ok((report, items))
+}
+
+/// Whether LLM tables keep their values or take a random init's scale (module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum InitScale {
+    #[default]
+    Stored,
+    RandomNorm,
+}
+
+impl InitScale {
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "stored" => Ok(InitScale::Stored),
+            "random-norm" => Ok(InitScale::RandomNorm),
+            other => Err(Error::param(
+                "initScale",
+                format!("unknown init scale `{other}` (expected stored or random-norm)"),
+            )),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            InitScale::Stored => "stored",
+            InitScale::RandomNorm => "random-norm",
+        }
+    }
+}
+
+/// The expected row norm of a `rows × d` table drawn by `kind` (PyTorch: fan_in = d,
+/// fan_out = rows), taken as √E‖row‖²:
+///
+/// - xavier_uniform, U(−b, b), b = √(6/(rows + d)): √(d · b²/3);
+/// - xavier_normal, N(0, σ²), σ = √(2/(rows + d)): √d · σ.
+///
+/// (E‖row‖ itself is below √E‖row‖² by a relative O(1/d): ≈ 0.2% at d = 128.)
+pub fn expected_random_row_norm(rows: usize, d: usize, kind: RandomInit) -> f64 {
+    let fans = (rows + d) as f64;
+    match kind {
+        RandomInit::XavierUniform => (d as f64 * (6.0 / fans) / 3.0).sqrt(),
+        RandomInit::XavierNormal => (d as f64).sqrt() * (2.0 / fans).sqrt(),
+    }
+}
+
+/// The mean Euclidean norm of the rows of a `rows × d` table (f64).
+pub fn mean_row_norm(table: &[f32], d: usize) -> f64 {
+    let rows = table.len() / d.max(1);
+    if rows == 0 {
+        return 0.0;
+    }
+    let sum: f64 = table
+        .chunks_exact(d.max(1))
+        .map(|r| r.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>().sqrt())
+        .sum();
+    sum / rows as f64
+}
+
+/// Multiplies `table` (rows × d) by the one factor that brings its mean row norm to `target`,
+/// and returns that factor. `what` names the table in the error.
+///
+/// # Errors
+/// `InvalidInput` when the table's mean row norm is 0 (all rows zero: nothing to rescale).
+pub fn rescale_to_mean_norm(
+    table: &mut [f32],
+    d: usize,
+    target: f64,
+    what: &'static str,
+) -> Result<f64> {
+    let mean = mean_row_norm(table, d);
+    if mean.is_nan() || mean <= 0.0 {
+        return Err(Error::InvalidInput(format!(
+            "initScale random-norm: every row of the {what} table is zero, so no factor brings              its mean row norm to {target:e}"
+        )));
+    }
+    let factor = target / mean;
+    table
+        .iter_mut()
+        .for_each(|v| *v = (f64::from(*v) * factor) as f32);
+    Ok(factor)
 }
 
 /// E_i⁰ = X[:, idx]: the `n_items × idx.len()` gather of the chosen columns, row-major.
@@ -405,6 +554,77 @@ mod tests {
         let train = UserItems::from_pairs(3, 5, &[0, 0, 0, 2], &[0, 1, 1, 4]).unwrap();
         let users = user_mean_init(&train, &items, 2);
         assert_eq!(users, vec![1.5, 0.2, 0.0, 0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn pca_and_whiten_project_onto_principal_directions() {
+        // 6 items on the line (1, 2, 0, 0)·t + (0, 0, 3, −1): one direction of variance.
+        let x: Vec<f32> = (0..6)
+            .flat_map(|t| [t as f32, 2.0 * t as f32, 3.0, -1.0])
+            .collect();
+        let deg = [1u32; 6];
+        let (r, items) = initial_items(&x, 4, 1, Strategy::Pca, &deg, 0.2, &mut rng()).unwrap();
+        assert_eq!((r.indices.clone(), r.n_rows), (vec![0], 6));
+        // var(t) over 0..5 (ddof 1) = 3.5; along (1, 2)/√5 the variance is 5 · 3.5 = 17.5.
+        assert!((r.variances[0] - 17.5).abs() < 1e-9, "{:?}", r.variances);
+        // Item t projects to (t − 2.5) · √5 (sign: the largest component, 2/√5, positive).
+        for (t, &v) in items.iter().enumerate() {
+            assert!((f64::from(v) - (t as f64 - 2.5) * 5f64.sqrt()).abs() < 1e-5);
+        }
+        assert_eq!(
+            select(&x, 4, 1, Strategy::Pca, &deg, 0.2, &mut rng()).unwrap(),
+            r
+        );
+        let (_, w) = initial_items(&x, 4, 1, Strategy::Whiten, &deg, 0.2, &mut rng()).unwrap();
+        let var: f64 = w.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / 5.0;
+        assert!((var - 1.0).abs() < 1e-4, "{var}");
+        // A second whitened direction would have zero variance: refused, naming it.
+        let e = initial_items(&x, 4, 2, Strategy::Whiten, &deg, 0.2, &mut rng()).unwrap_err();
+        assert!(e.to_string().contains("component 1"), "{e}");
+        let e = initial_items(&x, 4, 5, Strategy::Pca, &deg, 0.2, &mut rng()).unwrap_err();
+        assert!(e.to_string().contains("d = 5 > D = 4"), "{e}");
+        // The gather strategies go through the same entry point.
+        let (r, g) = initial_items(&X, 4, 2, Strategy::Var, &DEG, 0.4, &mut rng()).unwrap();
+        assert_eq!(g, item_init(&X, 4, &r.indices));
+        assert_eq!(Strategy::parse("whiten").unwrap(), Strategy::Whiten);
+    }
+
+    #[test]
+    fn random_norm_matches_the_xavier_expected_row_norm() {
+        // LightGCN, 1000 items × 64: b = √(6/1064), E‖row‖² = 64 · b²/3.
+        let want = (64.0 * (6.0 / 1064.0) / 3.0f64).sqrt();
+        let got = expected_random_row_norm(1000, 64, RandomInit::XavierUniform);
+        assert!((got - want).abs() < 1e-15);
+        // MF: σ = √(2/1064), √64 · σ.
+        let got = expected_random_row_norm(1000, 64, RandomInit::XavierNormal);
+        assert!((got - 8.0 * (2.0 / 1064.0f64).sqrt()).abs() < 1e-15);
+        // Against an actual draw: mean row norm within 1% of the analytic value.
+        let mut g = rng();
+        for kind in [RandomInit::XavierUniform, RandomInit::XavierNormal] {
+            let e = crate::init::random_tables(10, 1000, 64, kind, &mut g);
+            let drawn = mean_row_norm(&e.items, 64);
+            let want = expected_random_row_norm(1000, 64, kind);
+            assert!(
+                (drawn / want - 1.0).abs() < 0.01,
+                "{kind:?}: {drawn} vs {want}"
+            );
+        }
+        // One factor: norms reach the target, directions are kept.
+        let mut t = vec![3.0f32, 4.0, 0.0, 1.0];
+        let f = rescale_to_mean_norm(&mut t, 2, 0.3, "item").unwrap();
+        assert!((f - 0.1).abs() < 1e-12);
+        assert!((mean_row_norm(&t, 2) - 0.3).abs() < 1e-7);
+        assert!((t[0] / t[1] - 0.75).abs() < 1e-6);
+        let e = rescale_to_mean_norm(&mut [0.0f32; 4], 2, 0.3, "user").unwrap_err();
+        assert!(e.to_string().contains("user table is zero"), "{e}");
+        assert_eq!(
+            InitScale::parse("random-norm").unwrap(),
+            InitScale::RandomNorm
+        );
+        assert!(InitScale::parse("unit")
+            .unwrap_err()
+            .to_string()
+            .contains("stored or random-norm"));
     }
 
     #[test]
