@@ -126,14 +126,7 @@ pub fn principal_components(x: &[f32], big_d: usize, d: usize) -> Result<Pca> {
             "PCA needs at least 2 item vectors to estimate a covariance, got {n}"
         )));
     }
-    if let Some(k) = x.iter().position(|v| !v.is_finite()) {
-        return Err(Error::InvalidInput(format!(
-            "item vector of item index {} holds {} at position {}",
-            k / big_d,
-            x[k],
-            k % big_d
-        )));
-    }
+    crate::select::check_finite(x, big_d)?;
     let mean = column_means(x, big_d);
     let cov = covariance(x, big_d, &mean);
     // Σ is symmetric, so row-major and column-major storage are the same matrix.
