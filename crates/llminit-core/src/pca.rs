@@ -126,7 +126,7 @@ pub fn principal_components(x: &[f32], big_d: usize, d: usize) -> Result<Pca> {
             "PCA needs at least 2 item vectors to estimate a covariance, got {n}"
         )));
     }
-    crate::select::check_finite(x, big_d)?;
+    check_finite(x, big_d)?;
     let mean = column_means(x, big_d);
     let cov = covariance(x, big_d, &mean);
     // Σ is symmetric, so row-major and column-major storage are the same matrix.
@@ -208,6 +208,19 @@ pub fn project(x: &[f32], big_d: usize, pca: &Pca, whiten: bool) -> Result<Vec<f
             },
         );
     Ok(out)
+}
+
+/// An error naming the item index and position of the first NaN/±∞ in `x` (rows of `big_d`).
+pub(crate) fn check_finite(x: &[f32], big_d: usize) -> Result<()> {
+    match x.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(k) => Err(Error::InvalidInput(format!(
+            "item vector of item index {} holds {} at position {}",
+            k / big_d,
+            x[k],
+            k % big_d
+        ))),
+    }
 }
 
 #[cfg(test)]

@@ -161,7 +161,7 @@ fn check(
             ),
         ));
     }
-    check_finite(x, big_d)?;
+    crate::pca::check_finite(x, big_d)?;
     Ok(())
 }
 
@@ -442,19 +442,6 @@ pub fn user_mean_init(train: &UserItems, items: &[f32], d: usize) -> Vec<f32> {
             .for_each(|(o, &a)| *o = (a / n) as f32);
     }
     out
-}
-
-/// An error naming the item index and position of the first NaN/±∞ in `x` (rows of `big_d`).
-pub(crate) fn check_finite(x: &[f32], big_d: usize) -> Result<()> {
-    match x.iter().position(|v| !v.is_finite()) {
-        None => Ok(()),
-        Some(k) => Err(Error::InvalidInput(format!(
-            "item vector of item index {} holds {} at position {}",
-            k / big_d,
-            x[k],
-            k % big_d
-        ))),
-    }
 }
 
 #[cfg(test)]
