@@ -21,6 +21,21 @@ impl Embeddings {
         }
     }
 
+    /// Sets the listed user rows and item rows to zero (ids may repeat).
+    pub fn zero_rows<'a>(
+        &mut self,
+        users: impl IntoIterator<Item = &'a u32>,
+        items: impl IntoIterator<Item = &'a u32>,
+    ) {
+        let d = self.dim;
+        for &u in users {
+            self.users[u as usize * d..(u as usize + 1) * d].fill(0.0);
+        }
+        for &i in items {
+            self.items[i as usize * d..(i as usize + 1) * d].fill(0.0);
+        }
+    }
+
     #[inline]
     pub fn user(&self, u: usize) -> &[f32] {
         &self.users[u * self.dim..(u + 1) * self.dim]

@@ -33,6 +33,14 @@ impl RowSet {
     }
 }
 
+/// Appends `id` to `out` the first time it is seen under stamp `s`.
+#[inline]
+fn insert_once(id: u32, s: u32, seen: &mut [u32], out: &mut Vec<u32>) {
+    if std::mem::replace(&mut seen[id as usize], s) != s {
+        out.push(id);
+    }
+}
+
 /// Builds row sets with reusable "seen" stamps, so no step clears an O(nodes) array.
 #[derive(Clone, Debug, Default)]
 pub struct Frontier {
@@ -66,16 +74,10 @@ impl Frontier {
         let s = self.next_stamp(n_users, n_items);
         let mut out = RowSet::default();
         for &u in users {
-            if std::mem::replace(&mut self.user_stamp[u as usize], s) != s {
-                out.users.push(u);
-            }
+            insert_once(u, s, &mut self.user_stamp, &mut out.users);
         }
-        for list in items {
-            for &i in *list {
-                if std::mem::replace(&mut self.item_stamp[i as usize], s) != s {
-                    out.items.push(i);
-                }
-            }
+        for &i in items.iter().flat_map(|list| list.iter()) {
+            insert_once(i, s, &mut self.item_stamp, &mut out.items);
         }
         out.users.sort_unstable();
         out.items.sort_unstable();
@@ -86,31 +88,19 @@ impl Frontier {
     pub fn expand(&mut self, g: &NormalizedGraph, base: &RowSet, of: &RowSet) -> RowSet {
         let s = self.next_stamp(g.n_users, g.n_items);
         let mut out = RowSet::default();
-        let add_user = |u: u32, out: &mut RowSet, st: &mut Vec<u32>| {
-            if std::mem::replace(&mut st[u as usize], s) != s {
-                out.users.push(u);
-            }
-        };
-        for &u in &base.users {
-            add_user(u, &mut out, &mut self.user_stamp);
+        for &u in base
+            .users
+            .iter()
+            .chain(of.items.iter().flat_map(|&i| g.rt.row(i as usize).0))
+        {
+            insert_once(u, s, &mut self.user_stamp, &mut out.users);
         }
-        for &i in &of.items {
-            for &u in g.rt.row(i as usize).0 {
-                add_user(u, &mut out, &mut self.user_stamp);
-            }
-        }
-        let add_item = |i: u32, out: &mut RowSet, st: &mut Vec<u32>| {
-            if std::mem::replace(&mut st[i as usize], s) != s {
-                out.items.push(i);
-            }
-        };
-        for &i in &base.items {
-            add_item(i, &mut out, &mut self.item_stamp);
-        }
-        for &u in &of.users {
-            for &i in g.r.row(u as usize).0 {
-                add_item(i, &mut out, &mut self.item_stamp);
-            }
+        for &i in base
+            .items
+            .iter()
+            .chain(of.users.iter().flat_map(|&u| g.r.row(u as usize).0))
+        {
+            insert_once(i, s, &mut self.item_stamp, &mut out.items);
         }
         out.users.sort_unstable();
         out.items.sort_unstable();

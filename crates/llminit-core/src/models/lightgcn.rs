@@ -52,6 +52,12 @@ impl LightGcn {
     }
 }
 
+/// Sets the (user, item) marks of `rows` to `value`.
+fn set_marks(marks: &mut (Vec<u8>, Vec<u8>), rows: &RowSet, value: u8) {
+    rows.users.iter().for_each(|&u| marks.0[u as usize] = value);
+    rows.items.iter().for_each(|&i| marks.1[i as usize] = value);
+}
+
 impl Recommender for LightGcn {
     fn name(&self) -> &'static str {
         "lightgcn"
@@ -150,12 +156,7 @@ impl Recommender for LightGcn {
                 let (done, rest) = levels.split_at_mut(l - 1);
                 let src = if l == 1 { &self.g } else { &done[l - 2] };
                 // The table still holds the forward's values: clear the rows K_l will occupy.
-                for &u in &next.users {
-                    rest[0].users[u as usize * d..(u as usize + 1) * d].fill(0.0);
-                }
-                for &i in &next.items {
-                    rest[0].items[i as usize * d..(i as usize + 1) * d].fill(0.0);
-                }
+                rest[0].zero_rows(&next.users, &next.items);
                 scatter_rows(
                     &mut rest[0].items,
                     &nz[l - 1].users,
@@ -175,12 +176,7 @@ impl Recommender for LightGcn {
                 nz.push(next);
             }
             for (l, rows) in nz.iter().enumerate() {
-                rows.users
-                    .iter()
-                    .for_each(|&u| self.marks[l].0[u as usize] = 1);
-                rows.items
-                    .iter()
-                    .for_each(|&i| self.marks[l].1[i as usize] = 1);
+                set_marks(&mut self.marks[l], rows, 1);
             }
             let levels: Vec<&Embeddings> = std::iter::once(&self.g)
                 .chain(levels[..layers - 1].iter())
@@ -219,12 +215,7 @@ impl Recommender for LightGcn {
             );
             // Restore the invariant: the marks are zero between steps.
             for (l, rows) in nz.iter().enumerate() {
-                rows.users
-                    .iter()
-                    .for_each(|&u| self.marks[l].0[u as usize] = 0);
-                rows.items
-                    .iter()
-                    .for_each(|&i| self.marks[l].1[i as usize] = 0);
+                set_marks(&mut self.marks[l], rows, 0);
             }
         }
         clear_batch_rows(&mut self.g, batch);
@@ -282,18 +273,7 @@ mod tests {
     fn zero_layers_is_mf_plus_norms() {
         let train = UserItems::from_pairs(1, 2, &[0], &[0]).unwrap();
         let g = Arc::new(normalized_adjacency(&train));
-        let p = Embeddings {
-            n_users: 1,
-            n_items: 2,
-            dim: 1,
-            users: vec![1.0],
-            items: vec![2.0, 0.0],
-        };
-        let batch = Batch {
-            users: vec![0],
-            pos: vec![0],
-            neg: vec![1],
-        };
+        let (p, batch) = gradcheck::one_triple();
         let mut grad = Embeddings::default();
         let l =
             LightGcn::new(g, 0, 0.5).loss_and_grad(&p, &batch, &mut grad, Parallelism::Sequential);

@@ -79,18 +79,7 @@ mod tests {
     /// One triple, d = 1: E_u = 1, E_i⁺ = 2, E_i⁻ = 0 → x = 2, L = −log σ(2) = 0.126928.
     #[test]
     fn loss_on_a_hand_computed_triple() {
-        let p = Embeddings {
-            n_users: 1,
-            n_items: 2,
-            dim: 1,
-            users: vec![1.0],
-            items: vec![2.0, 0.0],
-        };
-        let batch = Batch {
-            users: vec![0],
-            pos: vec![0],
-            neg: vec![1],
-        };
+        let (p, batch) = gradcheck::one_triple();
         let mut g = Embeddings::default();
         let l = MfBpr::new().loss_and_grad(&p, &batch, &mut g, Parallelism::Sequential);
         assert!((l - 0.126928).abs() < 1e-5);

@@ -92,19 +92,32 @@ pub(crate) fn add_bpr_gradient(f: &Embeddings, batch: &Batch, dx: &[f32], g: &mu
 
 /// Zeroes the rows a batch touched, so a row-sparse gradient buffer is clean for the next batch.
 pub(crate) fn clear_batch_rows(g: &mut Embeddings, batch: &Batch) {
-    let d = g.dim;
-    for &u in &batch.users {
-        g.users[u as usize * d..(u as usize + 1) * d].fill(0.0);
-    }
-    for &i in batch.pos.iter().chain(&batch.neg) {
-        g.items[i as usize * d..(i as usize + 1) * d].fill(0.0);
-    }
+    g.zero_rows(&batch.users, batch.pos.iter().chain(&batch.neg));
 }
 
 #[cfg(test)]
 pub(crate) mod gradcheck {
-    //! Central finite differences against a model's hand-written gradient.
+    //! Central finite differences against a model's hand-written gradient, and a shared fixture.
     use super::*;
+
+    /// One user, two items, d = 1: E_u = 1, E_i⁺ = 2, E_i⁻ = 0, and the batch (0, 0, 1).
+    pub fn one_triple() -> (Embeddings, Batch) {
+        let p = Embeddings {
+            n_users: 1,
+            n_items: 2,
+            dim: 1,
+            users: vec![1.0],
+            items: vec![2.0, 0.0],
+        };
+        (
+            p,
+            Batch {
+                users: vec![0],
+                pos: vec![0],
+                neg: vec![1],
+            },
+        )
+    }
 
     pub fn check(
         model: &mut dyn Recommender,
