@@ -143,6 +143,8 @@ export interface JsTables {
   items: Float32Array
 }
 
+  /** Effective rank (Roy & Vetterli) of the item table as returned: between 1 and `dim`. */
+  itemEffectiveRank: number
 /** Interactions with dense ids, as parallel typed arrays. */
 export interface JsTrainData {
   nUsers: number

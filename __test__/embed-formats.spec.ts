@@ -10,6 +10,7 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { alignEmbeddings, parseNpyHeader, readEmbeddings } from '../src/embed/index.js'
+import { halfToFloat32 } from '../src/embed/half.js'
 import { LlminitError } from '../src/errors.js'
 import { tempDir } from './helpers.js'
 
@@ -42,6 +43,23 @@ test('.npy <f8 is converted to Float32Array; ids from <name>.ids.json (numbers �
   t.is(emb.dim, DIM)
   t.true(emb.vectors instanceof Float32Array)
   t.deepEqual(emb.vectors, expected())
+})
+
+test('.npy <f2 (float16) is widened exactly to Float32Array', async (t) => {
+  const emb = await readEmbeddings(fixture('items16.npy'))
+  t.deepEqual(emb.ids, IDS)
+  t.deepEqual(emb.vectors, expected())
+})
+
+test('halfToFloat32: normals, subnormals, signed zero, infinities, NaN', (t) => {
+  // 0x3c00 = 1, 0xc000 = −2, 0x7bff = 65504 (largest), 0x0001 = 2^-24 (smallest subnormal),
+  // 0x0400 = 2^-14 (smallest normal), 0x3555 ≈ 1/3, 0x8000 = −0, 0x7c00 = +∞, 0xfc00 = −∞, 0x7e00 = NaN.
+  const out = halfToFloat32(Uint16Array.from([0x3c00, 0xc000, 0x7bff, 0x0001, 0x0400, 0x3555, 0x8000, 0x7c00, 0xfc00, 0x7e00]))
+  t.deepEqual(Array.from(out.subarray(0, 5)), [1, -2, 65504, 2 ** -24, 2 ** -14])
+  t.is(out[5], (1 + 341 / 1024) / 4) // 0x3555: exponent −2, fraction 0x155 = 341
+  t.true(Object.is(out[6], -0))
+  t.deepEqual([out[7], out[8]], [Infinity, -Infinity])
+  t.true(Number.isNaN(out[9]))
 })
 
 test('.npy format versions 2.0 and 3.0, ids from an explicit idsPath', async (t) => {

@@ -14,7 +14,7 @@ import { Field, FixedSizeList, Float32, Float64, List, Table, makeData, makeVect
 import type { Interactions, Split } from '../src/data/index.js'
 import { alignEmbeddings, readEmbeddings, type ItemEmbeddings } from '../src/embed/index.js'
 import { LlminitError } from '../src/errors.js'
-import { buildInit, meanPairwiseCosine, rowNorms, resolveTrainConfig, train, type TrainReport } from '../src/index.js'
+import { buildInit, RECOMMENDED_INIT, meanPairwiseCosine, rowNorms, resolveTrainConfig, train, type TrainReport } from '../src/index.js'
 import { tempDir } from './helpers.js'
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/embed/${name}`, import.meta.url))
@@ -222,7 +222,10 @@ test('options: --init other than none needs --embeddings; --popular-ratio in (0,
   t.throws(() => resolveTrainConfig({ data: 'x', popularRatio: 0 }), invalid(/popularRatio .*must be > 0/))
   t.throws(() => resolveTrainConfig({ data: 'x', popularRatio: 1.5 }), invalid(/popularRatio .*must be ≤ 1/))
   const cfg = resolveTrainConfig({ data: 'x' })
-  t.is(cfg.init, 'none')
+  t.is(cfg.init, 'none', 'no vectors: random init')
+  t.is(resolveTrainConfig({ data: 'x', embeddings: 'e.parquet' }).init, RECOMMENDED_INIT, 'vectors given: the recommended init')
+  t.is(RECOMMENDED_INIT, 'pca')
+  t.is(resolveTrainConfig({ data: 'x', embeddings: 'e.parquet', init: 'none' }).init, 'none', 'an explicit none is kept')
   t.is(cfg.popularRatio, 0.2)
   t.is(cfg.evalInitial, false)
 })
@@ -259,6 +262,8 @@ test.serial('Office: var-initialized LightGCN ranks far better at epoch 0 than a
   t.true(d.meanPairwiseCosine > 0 && d.meanPairwiseCosine < 1 && d.cosinePairs === 2000)
   t.true(d.itemNorms.min > 0 && d.itemNorms.max <= 1 + 1e-6, JSON.stringify(d.itemNorms))
   t.is(d.usersWithoutItems, 0)
+  // 128 columns of MPNet vectors: many directions, but far from equally strong.
+  t.true(d.itemEffectiveRank > 10 && d.itemEffectiveRank < 128, String(d.itemEffectiveRank))
   t.is(typeof v.initial?.valid['ndcg@10'], 'number')
   t.is(v.config.dim, 128)
 })

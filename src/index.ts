@@ -3,7 +3,7 @@
  * The public TypeScript API; the CLI calls exactly these functions.
  */
 export { train, type TrainReport, type TrainProgress, type RunOptions, type EpochSummary } from './train.js'
-export { TRAIN_OPTIONS, INIT_STRATEGIES, resolveTrainConfig, optionsMarkdown, type TrainConfig, type ResolvedTrainConfig, type InitStrategy } from './options.js'
+export { TRAIN_OPTIONS, INIT_STRATEGIES, RECOMMENDED_INIT, resolveTrainConfig, optionsMarkdown, type TrainConfig, type ResolvedTrainConfig, type InitStrategy } from './options.js'
 export { loadInteractions, splitInteractions, datasetStats } from './data/index.js'
 export type { Interactions, Split, SplitOptions, DatasetStats, ColumnMapping, FilterOptions } from './data/index.js'
 export { LlminitError, type ErrorCode } from './errors.js'
@@ -11,3 +11,6 @@ export { metricsTable, trainSummary } from './report/metrics-table.js'
 export { Graph, evaluateRanking, StepBench, type Tables, type Pairs, type PropagateOptions, type RankingOptions, type StepBenchOptions } from './kernels.js'
 export { buildInit, meanPairwiseCosine, rowNorms, type InitConfig, type InitDiagnostics, type BuiltInit, type RowNorms } from './init.js'
 export { readEmbeddings, alignEmbeddings, EMBEDDING_FORMATS, type ItemEmbeddings, type ReadEmbeddingsOptions, type EmbeddingFormat } from './embed/index.js'
+export { quickstart, quickstartVerdict, QUICKSTART_DEFAULTS, type QuickstartOptions, type QuickstartReport, type QuickstartRun, type QuickstartProgress } from './demo/quickstart.js'
+export { BUNDLED_OFFICE } from './demo/bundled.js'
+export { quickstartText } from './report/quickstart-table.js'

@@ -70,6 +70,8 @@ export interface InitDiagnostics {
   usersWithoutItems: number
   loadSeconds: number
   selectSeconds: number
+  /** Effective rank (Roy & Vetterli) of the item table: 1 (collapsed onto a line) … `dim` (every direction equally strong). */
+  itemEffectiveRank: number
 }
 
 export interface BuiltInit {
@@ -161,6 +163,7 @@ export async function buildInit(data: Interactions, split: Split, config: InitCo
 }
 
 /** Euclidean norms of the rows of a `rows × dim` table: min, mean, max. */
+      itemEffectiveRank: selected.itemEffectiveRank,
 export function rowNorms(table: Float32Array, rows: number, dim: number): RowNorms {
   if (rows === 0) return { min: 0, mean: 0, max: 0 }
   let min = Infinity

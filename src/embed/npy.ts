@@ -1,6 +1,6 @@
 /**
  * NumPy `.npy` embedding files (format 1.0, 2.0 or 3.0; dtype `<f4` or `<f8`; C order; shape
- * (n, D)) with the item ids in a sidecar file: `<name>.ids.txt` (one id per line) or
+ * (n, D); `<f2` (float16) is widened to float32) with the item ids in a sidecar file: `<name>.ids.txt` (one id per line) or
  * `<name>.ids.json` (a JSON array of strings or numbers) beside `<name>.npy`, or `idsPath`.
  * https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
  *
@@ -11,7 +11,11 @@ import { access, readFile } from 'node:fs/promises'
 import { extname } from 'node:path'
 import { dataError, LlminitError } from '../errors.js'
 import { readBytes } from './arrow.js'
+import { halfToFloat32 } from './half.js'
 import type { ItemEmbeddings, ReadEmbeddingsOptions } from './types.js'
+
+/** Bytes per value of the dtypes read. */
+const ITEM_SIZE: Record<string, number | undefined> = { '<f2': 2, '<f4': 4, '<f8': 8 }
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59] // \x93NUMPY
 
@@ -69,15 +73,15 @@ export async function readNpyEmbeddings(file: string, options: ReadEmbeddingsOpt
   const bytes = await readBytes(file)
   const header = parseNpyHeader(bytes, file)
   const { descr, shape, dataOffset } = header
-  if (descr !== '<f4' && descr !== '<f8') {
-    throw dataError(file, undefined, `unsupported dtype ${JSON.stringify(descr)} (expected little-endian float32 '<f4' or float64 '<f8')`)
+  const itemSize = ITEM_SIZE[descr]
+  if (itemSize === undefined) {
+    throw dataError(file, undefined, `unsupported dtype ${JSON.stringify(descr)} (expected little-endian float16 '<f2', float32 '<f4' or float64 '<f8')`)
   }
   if (header.fortranOrder) throw dataError(file, undefined, 'fortran_order is True (expected a C-order array; save np.ascontiguousarray(x))')
   if (shape.length !== 2) {
     throw dataError(file, undefined, `array of shape (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), expected 2-D (items, dim)`)
   }
   const [rows, dim] = shape
-  const itemSize = descr === '<f4' ? 4 : 8
   const count = rows * dim
   const need = count * itemSize
   const have = bytes.length - dataOffset
@@ -91,6 +95,8 @@ export async function readNpyEmbeddings(file: string, options: ReadEmbeddingsOpt
   let vectors: Float32Array
   if (itemSize === 4) {
     vectors = at % 4 === 0 ? new Float32Array(bytes.buffer, at, count) : new Float32Array(bytes.buffer.slice(at, at + need))
+  } else if (itemSize === 2) {
+    vectors = halfToFloat32(at % 2 === 0 ? new Uint16Array(bytes.buffer, at, count) : new Uint16Array(bytes.buffer.slice(at, at + need)))
   } else {
     const f64 = at % 8 === 0 ? new Float64Array(bytes.buffer, at, count) : new Float64Array(bytes.buffer.slice(at, at + need))
     vectors = new Float32Array(f64)

@@ -6,6 +6,7 @@
 //! - [`eval`] and [`metrics`]: blocked full-ranking scoring with a fused top-K, and the metrics.
 //! - [`select`]: LLMInit's selective initialization (rand / uni / var / full, and the [`pca`]
 //!   projections pca / whiten), the optional rescaling to a random init's norm, and the user-mean init.
+//! - [`rank`]: the effective rank of an init table (a diagnostic).
 //! - [`sampler`], [`optim`], [`models`], [`train`]: BPR batches, Adam, MF-BPR / LightGCN, the loop.
 
 pub mod embeddings;
@@ -21,6 +22,7 @@ pub mod optim;
 pub mod par;
 pub mod pca;
 pub mod propagate;
+pub mod rank;
 mod rowops;
 pub mod sampler;
 pub mod select;

@@ -3,6 +3,7 @@
 //! even at Amazon Beauty size. The typed arrays are read in place (no copy in); the results are
 //! Rust-owned buffers handed to JS.
 
+use llminit_core::rank::effective_rank;
 use llminit_core::select::{
     expected_random_row_norm, initial_items, rescale_to_mean_norm, selection_rng, user_mean_init,
     InitScale, Strategy,
@@ -37,6 +38,8 @@ pub struct JsSelectedInit {
     /// table); 0 for `stored`.
     pub item_target_norm: f64,
     pub user_target_norm: f64,
+    /// Effective rank (Roy & Vetterli) of the item table as returned: between 1 and `dim`.
+    pub item_effective_rank: f64,
 }
 
 /// Selects `dim` of the `vectorDim` dimensions of `itemVectors` (nItems × vectorDim, row-major,
@@ -93,6 +96,7 @@ pub fn select_init(
             item_target = expected_random_row_norm(n_items, d, model.random_init());
             item_scale = rescale_to_mean_norm(&mut items, d, item_target, "item")?;
         }
+        let item_effective_rank = effective_rank(&items, d);
         let mut users = user_mean_init(&train, &items, d);
         if scale == InitScale::RandomNorm {
             user_target = expected_random_row_norm(n_users, d, model.random_init());
@@ -109,6 +113,7 @@ pub fn select_init(
             user_scale,
             item_target_norm: item_target,
             user_target_norm: user_target,
+            item_effective_rank,
         })
     };
     guard(run)
