@@ -4,9 +4,13 @@
 #   1. `npm pack` the root package (llminit) and a copy of npm/linux-x64-gnu/ holding the
 #      built llminit.linux-x64-gnu.node (llminit-linux-x64-gnu);
 #   2. checks the root tarball's contents (no tests, crates, target/, .node files, source maps);
-#   3. installs both tarballs into an empty project in a temp dir, offline: the runtime
-#      dependencies come from the npm cache that `npm ci` filled;
-#   4. runs the installed CLI (--help, train --help, one MF epoch on ml-100k with --json).
+#   3. installs both tarballs into an empty project in a temp dir, offline, without the optional
+#      local-embedding dependency (--omit optional): the runtime dependencies come from the npm
+#      cache that `npm ci` filled;
+#   4. runs the installed CLI (--help, train --help, one MF epoch on ml-100k with --json), imports
+#      the package (ESM, and CommonJS through require() where Node has require(esm));
+#   5. installs the root tarball alone (no platform package) into a second project and checks
+#      that the CLI and the import fail with the message naming the platform (linux-x64-gnu).
 # Run from anywhere after `npm run build` (CI runs it after `npm ci`). Any failure exits non-zero.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -89,8 +93,8 @@ platform_files=$(tar -tzf "$platform_tgz" | sed 's#^package/##' | sort | tr '\n'
 # depend on) must already be in the npm cache, which `npm ci` filled.
 cd "$work/app"
 printf '{ "name": "llminit-pack-check", "version": "0.0.0", "private": true, "type": "module" }\n' >package.json
-say "npm install --offline (both tarballs)"
-npm install --offline --no-audit --no-fund "$root_tgz" "$platform_tgz"
+say "npm install --offline --omit optional (both tarballs)"
+npm install --offline --no-audit --no-fund --omit optional "$root_tgz" "$platform_tgz"
 [ -d node_modules/llminit-linux-x64-gnu ] || fail "llminit-linux-x64-gnu was not installed"
 [ ! -e node_modules/llminit/$binary ] || fail "a .node file sits in the installed llminit package"
 
@@ -115,6 +119,13 @@ node --input-type=module -e '
   console.log(`pack-check: import ok (${Object.keys(lib).length} exports), addon from ${addon}`);
 '
 
+# require(esm): Node >= 20.19 and >= 22.12 load the ES module through the "default" export.
+if node -e 'process.exit(typeof process.features.require_module === "boolean" && process.features.require_module ? 0 : 1)'; then
+  say "require('llminit') (CommonJS)"
+  node -e 'const lib = require("llminit"); if (typeof lib.train !== "function") throw new Error("require(llminit).train is not a function")' ||
+    fail "require('llminit') failed"
+fi
+
 say "npx llminit train --data $data --model mf --epochs 1 --dim 8 --json"
 npx --offline --no-install llminit train --data "$data" --model mf --epochs 1 --dim 8 --json >report.json ||
   fail "llminit train exited non-zero"
@@ -130,5 +141,24 @@ node -e '
   const t = typeof r.test === "object" ? JSON.stringify(r.test).slice(0, 160) : String(r.test);
   console.log("pack-check: train ok, test = " + t);
 ' || fail "train --json report check"
+
+# --- no addon for the platform --------------------------------------------------------------
+say "without llminit-linux-x64-gnu: the CLI and the import name the missing platform package"
+mkdir "$work/bare"
+cd "$work/bare"
+printf '{ "name": "llminit-pack-check-bare", "version": "0.0.0", "private": true, "type": "module" }\n' >package.json
+npm install --offline --no-audit --no-fund --omit optional "$root_tgz" >/dev/null
+if npx --offline --no-install llminit --help >out.txt 2>err.txt; then fail "llminit --help succeeded with no native addon"; fi
+grep -q 'no native addon for this platform: linux-x64-gnu' err.txt && grep -q 'llminit-linux-x64-gnu' err.txt ||
+  fail "llminit --help without an addon printed: $(cat err.txt)"
+! grep -q '    at ' err.txt || fail "llminit --help without an addon printed a stack trace: $(cat err.txt)"
+node --input-type=module -e '
+  try { await import("llminit"); } catch (e) {
+    if (e.code === "ERR_LLMINIT_NO_BINDING" && e.message.includes("linux-x64-gnu")) process.exit(0);
+    throw e;
+  }
+  throw new Error("import(llminit) succeeded with no native addon");
+' || fail "import('llminit') without an addon did not fail with ERR_LLMINIT_NO_BINDING"
+say "  $(head -c 160 err.txt)..."
 
 say "OK"

@@ -2,6 +2,8 @@
  * The generated napi-rs binding, with its errors lifted into `LlminitError`s. The binding
  * prefixes every message with `[CODE] `; this is the one place that turns that into `error.code`.
  */
+// First: fails with a message naming the platform when no addon for it is installed.
+import './platform.js'
 import * as binding from '../index.js'
 import { abortError, LlminitError, type ErrorCode } from './errors.js'
 
