@@ -135,6 +135,8 @@ export interface JsSelectedInit {
    */
   itemTargetNorm: number
   userTargetNorm: number
+  /** Effective rank (Roy & Vetterli) of the item table as returned: between 1 and `dim`. */
+  itemEffectiveRank: number
 }
 
 /** A user table and an item table, row-major with `dim` columns. */
@@ -143,8 +145,6 @@ export interface JsTables {
   items: Float32Array
 }
 
-  /** Effective rank (Roy & Vetterli) of the item table as returned: between 1 and `dim`. */
-  itemEffectiveRank: number
 /** Interactions with dense ids, as parallel typed arrays. */
 export interface JsTrainData {
   nUsers: number

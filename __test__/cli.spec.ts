@@ -3,31 +3,17 @@
  * which runs the compiled `dist/`: build it first with `npx tsc -p tsconfig.json`).
  */
 import test from 'ava'
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { optionsMarkdown, TRAIN_OPTIONS } from '../src/options.js'
-import { e2eFixture, ML100K, REPO_ROOT, tempDir } from './helpers.js'
+import { e2eFixture, ML100K, REPO_ROOT, runCli, tempDir } from './helpers.js'
 
 const BIN = join(REPO_ROOT, 'bin', 'llminit.js')
 const QUICK = ['--data', ML100K, '--model', 'mf', '--epochs', '2', '--dim', '16', '--threads', '2']
 
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-/** Runs `llminit …args` to completion; never throws on a non-zero exit. */
-function llminit(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      if (error !== null && typeof error.code !== 'number') return reject(error)
-      resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr })
-    })
-  })
-}
+const llminit = runCli
 
 test.before('the CLI is built', (t) => {
   t.true(existsSync(join(REPO_ROOT, 'dist', 'cli', 'index.js')), 'dist/ is missing: run npx tsc -p tsconfig.json')

@@ -1,5 +1,8 @@
 /** Shared helpers of the end-to-end tests (`train.spec.ts`, `cli.spec.ts`). */
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -14,6 +17,36 @@ export const e2eFixture = (name: string): string => fileURLToPath(new URL(`./fix
 
 /** The repository root (where `bin/llminit.js` and `README.md` live). */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+/** The shared all-MiniLM-L6-v2 folder (ONNX weights, tokenizer, sentence-transformers files, reference vectors). */
+export const MINILM = fileURLToPath(new URL('../../shared/models/all-MiniLM-L6-v2', import.meta.url))
+
+/** Whether local-model tests can run: the model folder and the optional `@huggingface/transformers` are present. */
+export function hasLocalModel(): boolean {
+  if (!existsSync(join(MINILM, 'onnx', 'model.onnx')) || !existsSync(join(MINILM, 'reference.jsonl'))) return false
+  try {
+    createRequire(import.meta.url).resolve('@huggingface/transformers')
+    return true
+  } catch {
+    return false
+  }
+}
+
+export interface CliRun {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs `node bin/llminit.js …args` (the compiled `dist/`) to completion; never throws on a non-zero exit. */
+export function runCli(...args: string[]): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [join(REPO_ROOT, 'bin', 'llminit.js'), ...args], { cwd: REPO_ROOT, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      if (error !== null && typeof error.code !== 'number') return reject(error)
+      resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr })
+    })
+  })
+}
 
 /** A fresh temporary folder, removed when the test ends. */
 export async function tempDir(t: ExecutionContext): Promise<string> {

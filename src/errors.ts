@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'ERR_LLMINIT_INVALID_INPUT'
   | 'ERR_LLMINIT_DIVERGED'
   | 'ERR_LLMINIT_IO'
+  | 'ERR_LLMINIT_MISSING_DEPENDENCY'
+  | 'ERR_LLMINIT_ENDPOINT'
   | 'ABORT_ERR'
 
 export class LlminitError extends Error {

@@ -11,6 +11,20 @@ export { metricsTable, trainSummary } from './report/metrics-table.js'
 export { Graph, evaluateRanking, StepBench, type Tables, type Pairs, type PropagateOptions, type RankingOptions, type StepBenchOptions } from './kernels.js'
 export { buildInit, meanPairwiseCosine, rowNorms, type InitConfig, type InitDiagnostics, type BuiltInit, type RowNorms } from './init.js'
 export { readEmbeddings, alignEmbeddings, EMBEDDING_FORMATS, type ItemEmbeddings, type ReadEmbeddingsOptions, type EmbeddingFormat } from './embed/index.js'
+export {
+  embedItems,
+  writeEmbeddings,
+  itemTexts,
+  defaultCacheDir,
+  MISSING_TEXT_POLICIES,
+  type EmbedItemsOptions,
+  type EmbedSourceOptions,
+  type EmbedProgress,
+  type EmbedSummary,
+  type EmbeddedItems,
+  type MissingTextPolicy,
+  type Pooling,
+} from './embed/index.js'
 export { quickstart, quickstartVerdict, QUICKSTART_DEFAULTS, type QuickstartOptions, type QuickstartReport, type QuickstartRun, type QuickstartProgress } from './demo/quickstart.js'
 export { BUNDLED_OFFICE } from './demo/bundled.js'
 export { quickstartText } from './report/quickstart-table.js'

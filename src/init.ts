@@ -9,7 +9,7 @@
 import type { JsInitTables } from '../index.js'
 import type { Interactions, Split } from './data/types.js'
 import { Xoshiro128 } from './data/random.js'
-import { alignEmbeddings, readEmbeddings, type ReadEmbeddingsOptions } from './embed/index.js'
+import { alignEmbeddings, embedItems, readEmbeddings, type EmbedItemsOptions, type EmbedSummary, type ItemEmbeddings, type ReadEmbeddingsOptions } from './embed/index.js'
 import { LlminitError } from './errors.js'
 import { fromNative, native } from './native.js'
 import type { InitScale, InitStrategy, Model } from './options.js'
@@ -21,8 +21,10 @@ export interface InitConfig {
   initScale?: InitScale
   /** Whose random init `random-norm` matches: `lightgcn` (xavier_uniform, default) or `mf` (xavier_normal). */
   model?: Model
-  /** The item vectors file; see `readEmbeddings`. */
-  embeddings: string
+  /** The item vectors file; see `readEmbeddings`. Or, instead, `embed`. */
+  embeddings?: string
+  /** Embed the items' text (see `embedItems`; the dataset is `data`) when no `embeddings` file is given. */
+  embed?: Omit<EmbedItemsOptions, 'data'>
   /** Columns to select, or principal directions to keep (ignored by `full`, which takes all D). Default 128. */
   dim?: number
   /** Share of items, by training degree, that `var` computes variances over. Default 0.2. */
@@ -42,8 +44,10 @@ export interface RowNorms {
 /** What the selection chose and what the initial tables look like. */
 export interface InitDiagnostics {
   strategy: Exclude<InitStrategy, 'none'>
-  /** The embeddings file. */
+  /** The embeddings file, or the model that embedded the item text (e.g. `onnx:all-MiniLM-L6-v2`). */
   file: string
+  /** When the item text was embedded: the source, counts, cache hits and seconds (see `embedItems`). */
+  embedding?: EmbedSummary
   /** D, the length of the file's vectors, and d, the columns kept. */
   vectorDim: number
   dim: number
@@ -66,12 +70,15 @@ export interface InitDiagnostics {
   /** Row norms of the tables as returned (after any rescaling). */
   itemNorms: RowNorms
   userNorms: RowNorms
-  /** Users with no training item (they start at zero). */
-  usersWithoutItems: number
-  loadSeconds: number
-  selectSeconds: number
   /** Effective rank (Roy & Vetterli) of the item table: 1 (collapsed onto a line) … `dim` (every direction equally strong). */
   itemEffectiveRank: number
+  /** Users with no training item (they start at zero). */
+  usersWithoutItems: number
+  /** Reading the vectors (or embedding them, cache included) and aligning them to the items. */
+  loadSeconds: number
+  /** Of `loadSeconds`, the time spent embedding the item text (0 when read from a file). */
+  embedSeconds: number
+  selectSeconds: number
 }
 
 export interface BuiltInit {
@@ -105,8 +112,8 @@ export async function buildInit(data: Interactions, split: Split, config: InitCo
   }
   const seed = config.seed ?? 2020
   const t0 = performance.now()
-  const emb = await readEmbeddings(config.embeddings, { idColumn: config.idColumn, vectorColumn: config.vectorColumn })
-  const x = alignEmbeddings(emb, data.itemIds, config.embeddings)
+  const { emb, embedding } = await itemVectors(data, config)
+  const x = alignEmbeddings(emb, data.itemIds, emb.file)
   const loadSeconds = (performance.now() - t0) / 1000
 
   const t1 = performance.now()
@@ -140,7 +147,8 @@ export async function buildInit(data: Interactions, split: Split, config: InitCo
     tables: { dim, users, items },
     diagnostics: {
       strategy: config.init,
-      file: config.embeddings,
+      file: emb.file,
+      ...(embedding === undefined ? {} : { embedding }),
       vectorDim: emb.dim,
       dim,
       indices: Array.from(selected.indices),
@@ -155,15 +163,26 @@ export async function buildInit(data: Interactions, split: Split, config: InitCo
       cosinePairs: cosine.pairs,
       itemNorms: rowNorms(items, data.nItems, dim),
       userNorms: rowNorms(users, data.nUsers, dim),
+      itemEffectiveRank: selected.itemEffectiveRank,
       usersWithoutItems: degree.reduce((n, d) => n + (d === 0 ? 1 : 0), 0),
       loadSeconds,
+      embedSeconds: embedding?.seconds ?? 0,
       selectSeconds,
     },
   }
 }
 
+/** The vectors from the file, or embedded from the item text. */
+async function itemVectors(data: Interactions, config: InitConfig): Promise<{ emb: ItemEmbeddings; embedding?: EmbedSummary }> {
+  if (config.embeddings !== undefined) {
+    return { emb: await readEmbeddings(config.embeddings, { idColumn: config.idColumn, vectorColumn: config.vectorColumn }) }
+  }
+  if (config.embed === undefined) throw new LlminitError('ERR_LLMINIT_INVALID_OPTION', 'LLM initialization needs item vectors: embeddings (a file) or embed (a model or endpoint)')
+  const emb = await embedItems({ ...config.embed, data })
+  return { emb, embedding: emb.summary }
+}
+
 /** Euclidean norms of the rows of a `rows × dim` table: min, mean, max. */
-      itemEffectiveRank: selected.itemEffectiveRank,
 export function rowNorms(table: Float32Array, rows: number, dim: number): RowNorms {
   if (rows === 0) return { min: 0, mean: 0, max: 0 }
   let min = Infinity

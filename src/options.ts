@@ -3,6 +3,7 @@
  * validation of the TypeScript API's `TrainConfig`, and the README's options table (checked by a
  * test), so the three cannot drift apart. Defaults are the paper's setting (LLMInit on RecBole 1.2).
  */
+import { MISSING_TEXT_POLICIES, type MissingTextPolicy } from './embed/item-text.js'
 import { LlminitError } from './errors.js'
 
 type Kind = 'integer' | 'number' | 'string' | 'boolean' | 'list'
@@ -54,6 +55,12 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
     description: 'initial tables (default: pca when item vectors are given, none otherwise): none (random, as RecBole) or d of the D dimensions of the LLM item vectors — rand (uniform draws), uni (every ⌊D/d⌋-th), var (highest variance over the popular items), full (all D; sets dim) — or the top-d principal directions of the vectors: pca (centred projection), whiten (the same at unit variance per component)',
   },
   { key: 'embeddings', flag: '--embeddings <file>', kind: 'string', description: 'LLM item vectors keyed by item id: .parquet or .arrow/.feather (columns item_id, embedding), .jsonl, .npy (ids in <name>.ids.txt or .ids.json), or a float_seq column of a RecBole .item file; required by --init other than none' },
+  { key: 'embedModelPath', flag: '--embed-model-path <dir>', kind: 'string', description: "instead of --embeddings: embed each item's text (a template over the .item file) with this local ONNX model folder, through the embedding cache (see llminit embed)" },
+  { key: 'embedModel', flag: '--embed-model <name>', kind: 'string', description: "with --embed-endpoint, the endpoint's model name; alone, a Hugging Face Hub model id to embed the item text with" },
+  { key: 'embedEndpoint', flag: '--embed-endpoint <url>', kind: 'string', description: 'embed the item text through this OpenAI-compatible endpoint (base URL or …/embeddings; needs --embed-model; API key from $OPENAI_API_KEY)' },
+  { key: 'embedTemplate', flag: '--embed-template <text>', kind: 'string', description: 'item text template over .item columns, e.g. "{title}. {categories}. {brand}" (default: the text-like columns joined with ". ")' },
+  { key: 'embedMissingText', flag: '--embed-missing-text <policy>', kind: 'string', choices: MISSING_TEXT_POLICIES, description: 'items without text: error (default; names the item) or zero (zero vector, with a warning)' },
+  { key: 'embedCacheDir', flag: '--embed-cache-dir <dir>', kind: 'string', description: 'embedding cache folder (default: $LLMINIT_CACHE_DIR, $XDG_CACHE_HOME/llminit or ~/.cache/llminit)' },
   {
     key: 'initScale',
     flag: '--init-scale <scale>',
@@ -101,6 +108,18 @@ export interface TrainConfig {
   init?: InitStrategy
   /** Item vectors file (Parquet, Arrow IPC or JSONL) keyed by the dataset's item ids. */
   embeddings?: string
+  /** Instead of `embeddings`: a local ONNX model folder to embed the item text with (`embedItems`). */
+  embedModelPath?: string
+  /** With `embedEndpoint`, the endpoint's model name; alone, a Hugging Face Hub model id. */
+  embedModel?: string
+  /** An OpenAI-compatible embeddings endpoint (needs `embedModel`). */
+  embedEndpoint?: string
+  /** Text template over `.item` columns; default: the text-like columns. */
+  embedTemplate?: string
+  /** Items without text: `error` (default) or `zero`. */
+  embedMissingText?: MissingTextPolicy
+  /** Embedding cache folder; default `defaultCacheDir()`. */
+  embedCacheDir?: string
   /** `random-norm` rescales LLM init tables to the random init's mean row norm; default `stored`. */
   initScale?: InitScale
   /** Share of items (by training degree) that `var` computes variances over; (0, 1], default 0.2. */
@@ -178,6 +197,9 @@ export function resolveTrainConfig(config: TrainConfig): ResolvedTrainConfig {
   if (typeof out.data !== 'string') {
     throw new LlminitError('ERR_LLMINIT_INVALID_OPTION', 'option data (--data): a dataset path is required')
   }
+  const hasVectors = EMBEDDING_SOURCE_KEYS.some((key) => out[key] !== undefined)
+  checkEmbeddingSource(out)
+  if (out.init === undefined) out.init = hasVectors ? RECOMMENDED_INIT : 'none'
   const resolved = out as unknown as ResolvedTrainConfig
   if (resolved.init !== 'none' && !hasVectors) {
     throw new LlminitError(
@@ -195,6 +217,21 @@ export function resolveTrainConfig(config: TrainConfig): ResolvedTrainConfig {
   return resolved
 }
 
+/** At most one source of item vectors: a file, a local model folder, a Hub model, or an endpoint (with its model name). */
+function checkEmbeddingSource(out: Record<string, unknown>): void {
+  const sources = [
+    out.embeddings !== undefined && '--embeddings',
+    out.embedModelPath !== undefined && '--embed-model-path',
+    out.embedEndpoint !== undefined ? '--embed-endpoint' : out.embedModel !== undefined && '--embed-model',
+  ].filter((s): s is string => typeof s === 'string')
+  if (sources.length > 1) {
+    throw new LlminitError('ERR_LLMINIT_INVALID_OPTION', `item vectors from one source only: got ${sources.join(' and ')}`)
+  }
+  if (out.embedEndpoint !== undefined && out.embedModel === undefined) {
+    throw new LlminitError('ERR_LLMINIT_INVALID_OPTION', "option embedEndpoint (--embed-endpoint): needs embedModel (--embed-model), the endpoint's model name")
+  }
+}
+
 /** The README's options table, generated from `TRAIN_OPTIONS`. */
 export function optionsMarkdown(): string {
   const rows = TRAIN_OPTIONS.map((o) => {
@@ -204,5 +241,3 @@ export function optionsMarkdown(): string {
   })
   return ['| CLI flag | API key | default | meaning |', '|---|---|---|---|', ...rows].join('\n')
 }
-  const hasVectors = EMBEDDING_SOURCE_KEYS.some((key) => out[key] !== undefined)
-  if (out.init === undefined) out.init = hasVectors ? RECOMMENDED_INIT : 'none'

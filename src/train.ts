@@ -6,7 +6,8 @@ import { createRequire } from 'node:module'
 import { loadInteractions, splitInteractions, datasetStats } from './data/index.js'
 import type { DatasetStats, Split } from './data/types.js'
 import { abortError } from './errors.js'
-import { buildInit, type InitDiagnostics } from './init.js'
+import type { EmbedProgress } from './embed/index.js'
+import { buildInit, type InitConfig, type InitDiagnostics } from './init.js'
 import { callNative, native, type JsEpoch, type JsMetric, type JsProgress } from './native.js'
 import { resolveTrainConfig, type ResolvedTrainConfig, type TrainConfig } from './options.js'
 
@@ -24,6 +25,8 @@ export interface EpochSummary {
 
 export type TrainProgress =
   | { kind: 'stage'; stage: 'load' | 'split' | 'init' | 'train'; elapsedSeconds: number }
+  /** Embedding the item text (with `embedModelPath`, `embedModel` or `embedEndpoint`): items with a vector so far. */
+  | { kind: 'embed'; done: number; total: number; cacheHits: number; elapsedSeconds: number }
   | { kind: 'batch'; epoch: number; batch: number; nBatches: number; elapsedSeconds: number }
   | { kind: 'epoch'; epoch: number; record: EpochSummary; elapsedSeconds: number }
 
@@ -82,6 +85,21 @@ function guard(fn?: (e: TrainProgress) => void): (e: TrainProgress) => void {
       // The callback's failure is the caller's concern, never a reason to stop training.
     }
   }
+}
+
+/** What `buildInit` embeds the item text with, when the config names a model or an endpoint instead of a file. */
+function embedSource(cfg: ResolvedTrainConfig, signal: AbortSignal | undefined, onProgress: (e: EmbedProgress) => void): InitConfig['embed'] {
+  if (cfg.embeddings !== undefined) return undefined
+  const source =
+    cfg.embedModelPath !== undefined
+      ? { modelPath: cfg.embedModelPath }
+      : cfg.embedEndpoint !== undefined
+        ? { endpoint: cfg.embedEndpoint, endpointModel: cfg.embedModel }
+        : cfg.embedModel !== undefined
+          ? { model: cfg.embedModel }
+          : undefined
+  if (source === undefined) return undefined
+  return { ...source, template: cfg.embedTemplate, missingText: cfg.embedMissingText, cacheDir: cfg.embedCacheDir, onProgress, onWarning: (m) => process.emitWarning(m, 'LlminitWarning'), signal }
 }
 
 /** The typed arrays the binding takes, straight from the split (no copies here). */
@@ -144,7 +162,8 @@ export async function train(config: TrainConfig, options: RunOptions = {}): Prom
     emit({ kind: 'stage', stage: 'init', elapsedSeconds: elapsed() })
     init = await buildInit(data, split, {
       init: cfg.init,
-      embeddings: cfg.embeddings as string,
+      embeddings: cfg.embeddings,
+      embed: embedSource(cfg, signal, (e) => emit({ kind: 'embed', ...e })),
       dim: cfg.dim,
       popularRatio: cfg.popularRatio,
       seed: cfg.seed,
@@ -218,7 +237,7 @@ export async function train(config: TrainConfig, options: RunOptions = {}): Prom
     valid,
     test,
     ...(initial === undefined ? {} : { initial }),
-    ...(init === undefined ? {} : { init: { strategy: cfg.init, file: cfg.embeddings as string, diagnostics: init.diagnostics } }),
+    ...(init === undefined ? {} : { init: { strategy: cfg.init, file: init.diagnostics.file, diagnostics: init.diagnostics } }),
     metrics: {
       ...Object.fromEntries(Object.entries(valid).map(([k, v]) => [`valid.${k}`, v])),
       ...Object.fromEntries(Object.entries(test).map(([k, v]) => [`test.${k}`, v])),

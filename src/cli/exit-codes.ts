@@ -9,6 +9,8 @@ export const EXIT = {
   data: 3,
   /** Training diverged (NaN/Inf loss). */
   diverged: 4,
+  /** An embedding source is unavailable: the optional model package is not installed, or the endpoint refused or failed. */
+  unavailable: 5,
   /** Interrupted (Ctrl-C / AbortSignal). */
   aborted: 130,
 } as const
@@ -25,6 +27,9 @@ export function exitCodeFor(err: unknown): number {
       return EXIT.data
     case 'ERR_LLMINIT_DIVERGED':
       return EXIT.diverged
+    case 'ERR_LLMINIT_MISSING_DEPENDENCY':
+    case 'ERR_LLMINIT_ENDPOINT':
+      return EXIT.unavailable
     case 'ABORT_ERR':
       return EXIT.aborted
     default:

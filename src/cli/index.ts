@@ -1,6 +1,7 @@
 /** The `llminit` command: builds the program, one command per file, one error handler. */
 import { createRequire } from 'node:module'
 import { Command, CommanderError } from 'commander'
+import { embedCommand } from './commands/embed.js'
 import { quickstartCommand } from './commands/quickstart.js'
 import { trainCommand } from './commands/train.js'
 import { EXIT, exitCodeFor } from './exit-codes.js'
@@ -21,10 +22,11 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError()
     .addHelpText(
       'after',
-      `\nExit codes: ${EXIT.ok} ok, ${EXIT.internal} internal error, ${EXIT.usage} bad option, ${EXIT.data} bad data, ${EXIT.diverged} diverged, ${EXIT.aborted} interrupted`,
+      `\nExit codes: ${EXIT.ok} ok, ${EXIT.internal} internal error, ${EXIT.usage} bad option, ${EXIT.data} bad data, ${EXIT.diverged} diverged, ${EXIT.unavailable} embedding source unavailable, ${EXIT.aborted} interrupted`,
     )
   program.addCommand(quickstartCommand(controller.signal).exitOverride())
   program.addCommand(trainCommand(controller.signal).exitOverride())
+  program.addCommand(embedCommand(controller.signal).exitOverride())
   try {
     await program.parseAsync(argv)
     return EXIT.ok

@@ -26,7 +26,9 @@ export function progressPrinter(validMetric: string, quiet: boolean): { onProgre
   return {
     onProgress(e) {
       if (e.kind === 'stage') line(`[${e.elapsedSeconds.toFixed(1)}s] ${e.stage}…`)
-      else if (e.kind === 'batch' && bar) {
+      else if (e.kind === 'embed') {
+        if (e.done === e.total) line(`[${e.elapsedSeconds.toFixed(1)}s] item text embedded: ${e.total} items (${e.cacheHits} from the cache)`)
+      } else if (e.kind === 'batch' && bar) {
         if (!running) {
           bar.start(e.nBatches, e.batch, { epoch: e.epoch, last })
           running = true
