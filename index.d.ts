@@ -80,6 +80,14 @@ export interface JsEpoch {
   improved: boolean
 }
 
+/** The final metrics of one user group. */
+export interface JsGroupMetrics {
+  group: number
+  /** Evaluated users in the group. */
+  users: number
+  metrics: Array<JsMetric>
+}
+
 /** Initial user and item tables (row-major, `dim` columns), e.g. LLM-selected vectors. */
 export interface JsInitTables {
   dim: number
@@ -155,6 +163,11 @@ export interface JsTrainData {
   validItems: Uint32Array
   testUsers: Uint32Array
   testItems: Uint32Array
+  /**
+   * A group id per user (nUsers of them, e.g. activity buckets): the final validation and
+   * test metrics are then also reported per group.
+   */
+  userGroups?: Uint8Array
 }
 
 /** Training options; every field is optional and defaults to the paper's setting. */
@@ -186,6 +199,9 @@ export interface JsTrainResult {
   test: Array<JsMetric>
   initialValid?: Array<JsMetric>
   initialTest?: Array<JsMetric>
+  /** Final metrics per user group (ascending group id), when `userGroups` was given. */
+  validGroups: Array<JsGroupMetrics>
+  testGroups: Array<JsGroupMetrics>
   nParameters: number
   seconds: number
   dim: number

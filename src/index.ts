@@ -28,3 +28,27 @@ export {
 export { quickstart, quickstartVerdict, QUICKSTART_DEFAULTS, type QuickstartOptions, type QuickstartReport, type QuickstartRun, type QuickstartProgress } from './demo/quickstart.js'
 export { BUNDLED_OFFICE } from './demo/bundled.js'
 export { quickstartText } from './report/quickstart-table.js'
+export {
+  runExperiment,
+  runPlanned,
+  readExperimentConfig,
+  checkExperimentConfig,
+  expandGrid,
+  runCells,
+  writeExperimentReports,
+  estimateSeconds,
+  type ExperimentConfig,
+  type ExperimentDataset,
+  type ExperimentOptions,
+  type ExperimentProgress,
+  type InitArm,
+  type Cell,
+  type RunRecord,
+} from './experiment/index.js'
+export { coldstartConfig, collapseConfigs, COLLAPSE_DIMS } from './experiment/presets.js'
+export { experimentMarkdown, resultsTable } from './report/experiment-table.js'
+export { pairedTTest, studentTwoSidedP, mean, sampleStd, type PairedTest } from './report/stats.js'
+export { renderSvg } from './report/svg.js'
+export { halveTraining } from './data/halve.js'
+export { activityGroups, ACTIVITY_BUCKETS, type ActivityBucket } from './data/activity.js'
+export type { ActivityMetrics } from './train.js'

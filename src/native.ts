@@ -8,7 +8,7 @@ import * as binding from '../index.js'
 import { abortError, LlminitError, type ErrorCode } from './errors.js'
 
 export const native = binding
-export type { JsTrainResult, JsProgress, JsTrainOptions, JsEpoch, JsMetric } from '../index.js'
+export type { JsTrainResult, JsProgress, JsTrainOptions, JsEpoch, JsMetric, JsGroupMetrics } from '../index.js'
 
 const PREFIX = /^\[([A-Z_]+)\] ([\s\S]*)$/
 

@@ -85,6 +85,13 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'ratingMin', flag: '--rating-min <r>', kind: 'number', description: 'keep interactions with rating ≥ r (off by default)' },
   { key: 'kCore', flag: '--k-core <k>', kind: 'integer', min: 1, description: 'iterative k-core on users and items (off by default)' },
   { key: 'dedupe', flag: '--dedupe', kind: 'boolean', default: false, description: 'drop repeated (user, item) pairs' },
+  {
+    key: 'halveTrain',
+    flag: '--halve-train',
+    kind: 'boolean',
+    default: false,
+    description: "the paper's sparse setting: after the split each user keeps ⌈n/2⌉ of its n training interactions (drawn with the seed); validation and test unchanged; graph, degrees, popular items and user means come from the halved part",
+  },
   { key: 'threads', flag: '--threads <n>', kind: 'integer', min: 1, max: 1024, description: 'worker threads (default: all cores; results do not depend on it)' },
 ]
 
@@ -140,10 +147,12 @@ export interface TrainConfig {
   ratingMin?: number
   kCore?: number
   dedupe?: boolean
+  /** Cold-start setting: each user keeps ⌈n/2⌉ of its n training interactions (seeded); valid/test unchanged. */
+  halveTrain?: boolean
   threads?: number
 }
 
-type Defaulted = 'model' | 'dim' | 'init' | 'initScale' | 'popularRatio' | 'evalInitial' | 'layers' | 'lr' | 'batchSize' | 'epochs' | 'patience' | 'regWeight' | 'seed' | 'split' | 'protocol' | 'ks' | 'validMetric' | 'dedupe'
+type Defaulted = 'model' | 'dim' | 'init' | 'initScale' | 'popularRatio' | 'evalInitial' | 'layers' | 'lr' | 'batchSize' | 'epochs' | 'patience' | 'regWeight' | 'seed' | 'split' | 'protocol' | 'ks' | 'validMetric' | 'dedupe' | 'halveTrain'
 /** A validated config with every default filled in. */
 export type ResolvedTrainConfig = TrainConfig & Required<Pick<TrainConfig, Defaulted>>
 

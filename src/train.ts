@@ -3,12 +3,14 @@
  * serves the CLI (`llminit train`) and scripts.
  */
 import { createRequire } from 'node:module'
+import { ACTIVITY_BUCKETS, activityGroups } from './data/activity.js'
+import { halveTraining } from './data/halve.js'
 import { loadInteractions, splitInteractions, datasetStats } from './data/index.js'
 import type { DatasetStats, Split } from './data/types.js'
 import { abortError } from './errors.js'
 import type { EmbedProgress } from './embed/index.js'
 import { buildInit, type InitConfig, type InitDiagnostics } from './init.js'
-import { callNative, native, type JsEpoch, type JsMetric, type JsProgress } from './native.js'
+import { callNative, native, type JsEpoch, type JsGroupMetrics, type JsMetric, type JsProgress } from './native.js'
 import { resolveTrainConfig, type ResolvedTrainConfig, type TrainConfig } from './options.js'
 
 const VERSION: string = createRequire(import.meta.url)('../package.json').version
@@ -37,6 +39,19 @@ export interface RunOptions {
   signal?: AbortSignal
 }
 
+/** Final metrics of the users in one activity bucket (training interactions in [minTrain, maxTrain]). */
+export interface ActivityMetrics {
+  bucket: string
+  minTrain: number
+  /** `null` for the open last bucket (JSON has no Infinity). */
+  maxTrain: number | null
+  /** Users of the bucket evaluated on validation / test. */
+  validUsers: number
+  testUsers: number
+  valid: Record<string, number>
+  test: Record<string, number>
+}
+
 export interface TrainReport {
   llminit: string
   createdAt: string
@@ -54,6 +69,8 @@ export interface TrainReport {
   initial?: { valid: Record<string, number>; test: Record<string, number> }
   /** The LLM initialization, when `init` is not `none`: strategy, file, and what was selected. */
   init?: { strategy: string; file: string; diagnostics: InitDiagnostics }
+  /** The best epoch's metrics per user-activity bucket (training interactions ≤5, 6–10, 11–20, >20). */
+  byActivity: ActivityMetrics[]
   /** Flat view: `valid.ndcg@10`, `test.recall@10`, … */
   metrics: Record<string, number>
   history: EpochSummary[]
@@ -67,6 +84,23 @@ function metricRecord(list: JsMetric[]): Record<string, number> {
 
 function epochSummary(e: JsEpoch): EpochSummary {
   return { epoch: e.epoch, loss: e.loss, valid: e.validScore, trainSeconds: e.trainSeconds, evalSeconds: e.evalSeconds, improved: e.improved }
+}
+
+/** One entry per bucket, in `ACTIVITY_BUCKETS` order; a bucket without evaluated users has empty metrics. */
+function activityMetrics(valid: JsGroupMetrics[], test: JsGroupMetrics[]): ActivityMetrics[] {
+  return ACTIVITY_BUCKETS.map((b, g) => {
+    const v = valid.find((x) => x.group === g)
+    const t = test.find((x) => x.group === g)
+    return {
+      bucket: b.label,
+      minTrain: b.min,
+      maxTrain: Number.isFinite(b.max) ? b.max : null,
+      validUsers: v?.users ?? 0,
+      testUsers: t?.users ?? 0,
+      valid: metricRecord(v?.metrics ?? []),
+      test: metricRecord(t?.metrics ?? []),
+    }
+  })
 }
 
 function median(values: number[]): number {
@@ -103,8 +137,9 @@ function embedSource(cfg: ResolvedTrainConfig, signal: AbortSignal | undefined, 
 }
 
 /** The typed arrays the binding takes, straight from the split (no copies here). */
-export function trainData(nUsers: number, nItems: number, split: Split) {
+export function trainData(nUsers: number, nItems: number, split: Split, userGroups?: Uint8Array) {
   return {
+    ...(userGroups === undefined ? {} : { userGroups }),
     nUsers,
     nItems,
     trainUsers: split.train.users,
@@ -151,7 +186,8 @@ export async function train(config: TrainConfig, options: RunOptions = {}): Prom
 
   emit({ kind: 'stage', stage: 'split', elapsedSeconds: elapsed() })
   const t1 = performance.now()
-  const split = splitInteractions(data, { mode: cfg.split, seed: cfg.seed })
+  const fullSplit = splitInteractions(data, { mode: cfg.split, seed: cfg.seed })
+  const split = cfg.halveTrain ? halveTraining(fullSplit, cfg.seed) : fullSplit
   const splitSeconds = (performance.now() - t1) / 1000
   const stats = datasetStats(data, split)
 
@@ -186,7 +222,7 @@ export async function train(config: TrainConfig, options: RunOptions = {}): Prom
   try {
     result = await callNative(() =>
       native.trainModel(
-        trainData(data.nUsers, data.nItems, split),
+        trainData(data.nUsers, data.nItems, split, activityGroups(split.train.users, data.nUsers)),
         {
           model: cfg.model,
           dim: cfg.dim,
@@ -238,6 +274,7 @@ export async function train(config: TrainConfig, options: RunOptions = {}): Prom
     test,
     ...(initial === undefined ? {} : { initial }),
     ...(init === undefined ? {} : { init: { strategy: cfg.init, file: init.diagnostics.file, diagnostics: init.diagnostics } }),
+    byActivity: activityMetrics(result.validGroups, result.testGroups),
     metrics: {
       ...Object.fromEntries(Object.entries(valid).map(([k, v]) => [`valid.${k}`, v])),
       ...Object.fromEntries(Object.entries(test).map(([k, v]) => [`test.${k}`, v])),

@@ -4,6 +4,9 @@ import { Command, CommanderError } from 'commander'
 import { embedCommand } from './commands/embed.js'
 import { quickstartCommand } from './commands/quickstart.js'
 import { trainCommand } from './commands/train.js'
+import { experimentCommand } from './commands/experiment.js'
+import { coldstartCommand } from './commands/coldstart.js'
+import { collapseCommand } from './commands/collapse.js'
 import { EXIT, exitCodeFor } from './exit-codes.js'
 
 const version: string = createRequire(import.meta.url)('../../package.json').version
@@ -26,6 +29,9 @@ export async function main(argv: string[]): Promise<number> {
     )
   program.addCommand(quickstartCommand(controller.signal).exitOverride())
   program.addCommand(trainCommand(controller.signal).exitOverride())
+  program.addCommand(experimentCommand(controller.signal).exitOverride())
+  program.addCommand(coldstartCommand(controller.signal).exitOverride())
+  program.addCommand(collapseCommand(controller.signal).exitOverride())
   program.addCommand(embedCommand(controller.signal).exitOverride())
   try {
     await program.parseAsync(argv)

@@ -195,6 +195,37 @@ pub fn compute(hits: &Hits, ks: &[usize], rows: Option<&[usize]>) -> Result<Metr
     Ok(MetricTable { entries, n_users })
 }
 
+/// Metric means per user group (e.g. activity buckets): `groups[u]` is the group of user `u`
+/// (by user id, so `groups.len()` covers every evaluated user). Returns one table per group that
+/// has at least one evaluated row, ascending by group id; each is [`compute`] over that group's
+/// rows, in row order, so the values are deterministic and a group's table equals `compute` on
+/// the same rows.
+///
+/// # Errors
+/// As [`compute`]; and [`Error::InvalidInput`] if an evaluated user id is `>= groups.len()`.
+pub fn compute_by_group(
+    hits: &Hits,
+    ks: &[usize],
+    groups: &[u8],
+) -> Result<Vec<(u8, MetricTable)>> {
+    let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); 256];
+    for (r, &u) in hits.users.iter().enumerate() {
+        let g = *groups.get(u as usize).ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "metrics: user {u} has no group ({} group ids given)",
+                groups.len()
+            ))
+        })?;
+        rows_of[g as usize].push(r);
+    }
+    rows_of
+        .iter()
+        .enumerate()
+        .filter(|(_, rows)| !rows.is_empty())
+        .map(|(g, rows)| Ok((g as u8, compute(hits, ks, Some(rows))?)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,6 +362,31 @@ mod tests {
         let empty = compute(&hits, &[5], Some(&[])).unwrap();
         assert_eq!(empty.n_users, 0);
         assert!(empty.get("recall@5").unwrap().is_nan());
+    }
+
+    // Users 0 and 2 in group 1, user 1 in group 4: each group's table is `compute` over its
+    // rows (A and C average to recall@5 (2/3 + 0)/2 = 1/3; B alone has recall 1), groups come
+    // back ascending, and a user beyond the group ids is an error.
+    #[test]
+    fn groups_split_the_rows() {
+        let hits = hits_of(&[
+            (&[0, 1, 0, 1, 0], 3),
+            (&[1, 0, 0, 0, 0], 1),
+            (&[0, 0, 0, 0, 0], 2),
+        ]);
+        let by = compute_by_group(&hits, &[2, 5], &[1, 4, 1]).unwrap();
+        assert_eq!(by.iter().map(|(g, _)| *g).collect::<Vec<_>>(), [1, 4]);
+        assert_eq!(by[0].1, compute(&hits, &[2, 5], Some(&[0, 2])).unwrap());
+        assert_eq!(by[0].1.n_users, 2);
+        assert_table(&by[0].1, &[("recall@5", 1.0 / 3.0), ("hit@2", 0.5)]);
+        assert_table(&by[1].1, &[("recall@5", 1.0), ("ndcg@2", 1.0)]);
+        let err = compute_by_group(&hits, &[2], &[0, 0])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("user 2 has no group (2 group ids given)"),
+            "{err}"
+        );
     }
 
     // P larger than K caps the ideal DCG and the MAP divisor at K:

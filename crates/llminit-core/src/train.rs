@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::eval::rank_all;
 use crate::graph::normalized_adjacency;
 use crate::init::{random_tables, RandomInit};
-use crate::metrics::{compute, MetricTable};
+use crate::metrics::{compute, compute_by_group, MetricTable};
 use crate::models::{LightGcn, MfBpr, Recommender};
 use crate::optim::{Adam, Optimizer};
 use crate::sampler::{draw_negatives, shuffled_order, Batch, NegativePolicy};
@@ -184,6 +184,9 @@ pub struct TrainData {
     pub train: UserItems,
     pub valid: UserItems,
     pub test: UserItems,
+    /// A group id per user (e.g. an activity bucket); when set, the final validation and test
+    /// metrics are also reported per group ([`TrainOutcome::valid_groups`]).
+    pub user_groups: Option<Vec<u8>>,
 }
 
 impl TrainData {
@@ -213,7 +216,24 @@ impl TrainData {
             train: train_lists,
             valid: UserItems::from_pairs(n_users, n_items, valid.0, valid.1)?,
             test: UserItems::from_pairs(n_users, n_items, test.0, test.1)?,
+            user_groups: None,
         })
+    }
+
+    /// Sets a group id per user (one per user, `n_users` of them) for per-group final metrics.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] if `groups.len() != n_users`.
+    pub fn with_user_groups(mut self, groups: Vec<u8>) -> Result<Self> {
+        if groups.len() != self.n_users {
+            return Err(Error::InvalidInput(format!(
+                "user groups: {} group ids for {} users",
+                groups.len(),
+                self.n_users
+            )));
+        }
+        self.user_groups = Some(groups);
+        Ok(self)
     }
 }
 
@@ -253,6 +273,10 @@ pub struct TrainOutcome {
     /// Metrics of the initial parameters (epoch 0), when `eval_initial` was set.
     pub initial_valid: Option<MetricTable>,
     pub initial_test: Option<MetricTable>,
+    /// The best epoch's metrics per user group (ascending group id, groups without an evaluated
+    /// user left out), when [`TrainData::user_groups`] is set; empty otherwise.
+    pub valid_groups: Vec<(u8, MetricTable)>,
+    pub test_groups: Vec<(u8, MetricTable)>,
     /// The best epoch's trainable tables and the final representations computed from them.
     pub params: Embeddings,
     pub final_embeddings: Embeddings,
@@ -335,9 +359,26 @@ pub fn evaluate(
     par: Parallelism,
     observer: &dyn Observer,
 ) -> Result<MetricTable> {
+    evaluate_grouped(f, targets, masks, ks, None, par, observer).map(|(all, _)| all)
+}
+
+/// [`evaluate`], plus the metrics per group of `groups` (by user id) from the same ranking.
+pub fn evaluate_grouped(
+    f: &Embeddings,
+    targets: &UserItems,
+    masks: &[&UserItems],
+    ks: &[usize],
+    groups: Option<&[u8]>,
+    par: Parallelism,
+    observer: &dyn Observer,
+) -> Result<(MetricTable, Vec<(u8, MetricTable)>)> {
     let max_k = *ks.iter().max().expect("validated: ks non-empty");
     let hits = rank_all(f, targets, masks, max_k, par, &|| observer.should_stop())?;
-    compute(&hits, ks, None)
+    let by_group = match groups {
+        Some(g) => compute_by_group(&hits, ks, g)?,
+        None => Vec::new(),
+    };
+    Ok((compute(&hits, ks, None)?, by_group))
 }
 
 /// Trains `params.model` from `init` (or a random init) and returns the best epoch's results.
@@ -478,15 +519,33 @@ pub fn train(
     }
 
     model.forward(&best_tables, &mut f, par);
-    let valid = if has_valid {
-        evaluate(&f, &data.valid, &valid_masks, &params.ks, par, observer)?
+    let groups = data.user_groups.as_deref();
+    let (valid, valid_groups) = if has_valid {
+        evaluate_grouped(
+            &f,
+            &data.valid,
+            &valid_masks,
+            &params.ks,
+            groups,
+            par,
+            observer,
+        )?
     } else {
-        MetricTable {
+        let empty = MetricTable {
             entries: Vec::new(),
             n_users: 0,
-        }
+        };
+        (empty, Vec::new())
     };
-    let test = evaluate(&f, &data.test, &test_masks, &params.ks, par, observer)?;
+    let (test, test_groups) = evaluate_grouped(
+        &f,
+        &data.test,
+        &test_masks,
+        &params.ks,
+        groups,
+        par,
+        observer,
+    )?;
     Ok(TrainOutcome {
         history,
         best_epoch,
@@ -495,9 +554,55 @@ pub fn train(
         test,
         initial_valid,
         initial_test,
+        valid_groups,
+        test_groups,
         params: best_tables,
         final_embeddings: f,
         n_parameters,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 6 users × 8 items, 3-4 items each; one epoch of MF. Grouping the users by parity splits
+    /// the final metrics into two tables whose user counts add up, and one group holding every
+    /// user reproduces the ungrouped metrics exactly.
+    #[test]
+    fn final_metrics_per_user_group() {
+        let (mut tu, mut ti) = (vec![], vec![]);
+        for u in 0..6u32 {
+            for j in 0..3 {
+                tu.push(u);
+                ti.push((u + 2 * j) % 8);
+            }
+        }
+        let (vu, vi): (Vec<u32>, Vec<u32>) = (0..6).map(|u| (u, (u + 7) % 8)).unzip();
+        let (su, si): (Vec<u32>, Vec<u32>) = (0..6).map(|u| (u, (u + 1) % 8)).unzip();
+        let data = TrainData::new(6, 8, (&tu, &ti), (&vu, &vi), (&su, &si)).unwrap();
+        let params = TrainParams {
+            model: ModelKind::Mf,
+            dim: 4,
+            epochs: 1,
+            ks: vec![2, 5],
+            valid_metric: "ndcg@2".into(),
+            ..TrainParams::default()
+        };
+        let run = |groups: Vec<u8>| {
+            let d = data.clone().with_user_groups(groups).unwrap();
+            train(&d, &params, None, Parallelism::Sequential, &Silent).unwrap()
+        };
+        let parity = run((0..6).map(|u| (u % 2) as u8).collect());
+        assert_eq!(parity.test_groups.len(), 2);
+        assert_eq!(
+            parity.test_groups[0].1.n_users + parity.test_groups[1].1.n_users,
+            6
+        );
+        let one = run(vec![3; 6]);
+        assert_eq!(one.test_groups, vec![(3, one.test.clone())]);
+        assert_eq!(one.valid_groups, vec![(3, one.valid.clone())]);
+        assert!(data.clone().with_user_groups(vec![0; 5]).is_err());
+    }
 }

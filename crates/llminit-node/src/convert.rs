@@ -77,6 +77,9 @@ pub struct JsTrainData {
     pub valid_items: Uint32Array,
     pub test_users: Uint32Array,
     pub test_items: Uint32Array,
+    /// A group id per user (nUsers of them, e.g. activity buckets): the final validation and
+    /// test metrics are then also reported per group.
+    pub user_groups: Option<Uint8Array>,
 }
 
 /// Initial user and item tables (row-major, `dim` columns), e.g. LLM-selected vectors.
@@ -91,6 +94,26 @@ pub struct JsInitTables {
 pub struct JsMetric {
     pub name: String,
     pub value: f64,
+}
+
+/// The final metrics of one user group.
+#[napi(object)]
+pub struct JsGroupMetrics {
+    pub group: u32,
+    /// Evaluated users in the group.
+    pub users: u32,
+    pub metrics: Vec<JsMetric>,
+}
+
+pub fn groups_to_js(groups: &[(u8, MetricTable)]) -> Vec<JsGroupMetrics> {
+    groups
+        .iter()
+        .map(|(g, t)| JsGroupMetrics {
+            group: u32::from(*g),
+            users: t.n_users as u32,
+            metrics: metrics_to_js(t),
+        })
+        .collect()
 }
 
 pub fn metrics_to_js(t: &MetricTable) -> Vec<JsMetric> {
@@ -134,6 +157,9 @@ pub struct JsTrainResult {
     pub test: Vec<JsMetric>,
     pub initial_valid: Option<Vec<JsMetric>>,
     pub initial_test: Option<Vec<JsMetric>>,
+    /// Final metrics per user group (ascending group id), when `userGroups` was given.
+    pub valid_groups: Vec<JsGroupMetrics>,
+    pub test_groups: Vec<JsGroupMetrics>,
     pub n_parameters: f64,
     pub seconds: f64,
     pub dim: u32,

@@ -138,6 +138,8 @@ impl Task for TrainTask {
             test: metrics_to_js(&o.test),
             initial_valid: o.initial_valid.as_ref().map(metrics_to_js),
             initial_test: o.initial_test.as_ref().map(metrics_to_js),
+            valid_groups: groups_to_js(&o.valid_groups),
+            test_groups: groups_to_js(&o.test_groups),
             n_parameters: o.n_parameters as f64,
             seconds: o.seconds,
             dim: o.final_embeddings.dim as u32,
@@ -164,8 +166,13 @@ pub fn train_model(
     let (vu, vi) = pair(&data.valid_users, &data.valid_items);
     let (su, si) = pair(&data.test_users, &data.test_items);
     let (n_users, n_items) = (data.n_users as usize, data.n_items as usize);
-    let train_data = TrainData::new(n_users, n_items, (&tu, &ti), (&vu, &vi), (&su, &si))
+    let mut train_data = TrainData::new(n_users, n_items, (&tu, &ti), (&vu, &vi), (&su, &si))
         .map_err(to_js_error)?;
+    if let Some(groups) = &data.user_groups {
+        train_data = train_data
+            .with_user_groups(groups.to_vec())
+            .map_err(to_js_error)?;
+    }
     let init = init.map(|t| {
         let dim = t.dim as usize;
         Embeddings {
