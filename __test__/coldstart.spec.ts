@@ -109,7 +109,7 @@ test('coldstart and collapse presets run on tiny data and write their tables and
   await runPlanned(cells, configs[0], { out, collapse: true })
   const table = await readFile(join(out, 'table.md'), 'utf8')
   t.regex(table, /## Collapse: test ndcg@2 by embedding size d/)
-  t.regex(table, /\n\| 8 \| [0-9.]+ ± 0\.0000 \| [0-9.]+ ± 0\.0000 \| full \|/)
+  t.regex(table, /\n\| 8 \| [0-9.]+ \| [0-9.]+ \| full \| [+−][0-9.]+% \| [+\-0] \| n\/a \|/)
   const svg = await readFile(join(out, 'charts', 'collapse-ndcg-2.svg'), 'utf8')
   t.is(XMLValidator.validate(svg), true)
   for (const label of ['random', 'uni / full', '2', '4', '8']) t.true(svg.includes(`>${label}<`), label)

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
-import { checkExperimentConfig, expandGrid, runExperiment } from '../src/experiment/index.js'
+import { checkExperimentConfig, estimateSeconds, expandGrid, runExperiment } from '../src/experiment/index.js'
 import { resultsTable, significanceTable } from '../src/report/experiment-table.js'
 import { resultsCsv } from '../src/report/results-files.js'
 import { pairedTTest, studentTwoSidedP } from '../src/report/stats.js'
@@ -255,4 +255,36 @@ test('a killed experiment process resumes without losing or redoing finished run
   t.regex(rerun.stderr, new RegExp(`3 runs in the grid; ${before.length} already finished`))
   t.is((await finished()).length, 3)
   for (const [i, f] of before.entries()) t.is(await readFile(join(runsDir, f), 'utf8'), saved[i], `${f} untouched`)
+})
+
+test('the ETA uses the mean time of finished runs on the same dataset, else of all runs', (t) => {
+  const cell = (dataset: string) => ({ dataset }) as Parameters<typeof estimateSeconds>[0][number]
+  const done = [
+    { cell: cell('a'), seconds: 10 },
+    { cell: cell('a'), seconds: 20 },
+    { cell: cell('b'), seconds: 60 },
+  ]
+  // a: 15 each; c (never run): the overall mean 30.
+  t.is(estimateSeconds([cell('a'), cell('a'), cell('c')], done), 15 + 15 + 30)
+  t.true(Number.isNaN(estimateSeconds([cell('a')], [])))
+})
+
+test('llminit experiment: a bad config exits 2 naming the file and key; --dry-run lists the cells', async (t) => {
+  const dir = await tempDir(t)
+  await writeTinyExperimentData(dir)
+  const run = (...args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(process.execPath, [BIN, 'experiment', ...args], { cwd: REPO_ROOT }, (err, stdout, stderr) => resolve({ code: err ? (err.code as number) : 0, stdout, stderr })),
+    )
+  const bad = join(dir, 'bad.yaml')
+  await writeFile(bad, 'datasets: [tiny-exp]\ninits: [none, pcaa]\n')
+  const r = await run('--config', bad, '--out', join(dir, 'out'))
+  t.is(r.code, 2, r.stderr)
+  t.regex(r.stderr, /bad\.yaml: inits\[1\]: unknown strategy "pcaa"/)
+  const good = join(dir, 'good.yaml')
+  await writeFile(good, 'datasets: [tiny-exp]\nseeds: [1, 2]\ngrid: {dim: [4, 8]}\n')
+  const d = await run('--config', good, '--out', join(dir, 'out'), '--dry-run', '--max-epochs', '3')
+  t.is(d.code, 0, d.stderr)
+  t.deepEqual(d.stdout.trim().split('\n'), ['tiny-exp__lightgcn__none__dim=4__s1', 'tiny-exp__lightgcn__none__dim=8__s1', 'tiny-exp__lightgcn__none__dim=4__s2', 'tiny-exp__lightgcn__none__dim=8__s2'])
+  t.false(existsSync(join(dir, 'out')))
 })

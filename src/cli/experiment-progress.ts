@@ -13,6 +13,8 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`
 }
 
+const runs = (n: number) => `${n} run${n === 1 ? '' : 's'}`
+
 export function experimentProgressPrinter(quiet: boolean): { onProgress: (e: ExperimentProgress) => void; stop: () => void } {
   if (quiet) return { onProgress: () => {}, stop: () => {} }
   const tty = Boolean(process.stderr.isTTY)
@@ -36,7 +38,7 @@ export function experimentProgressPrinter(quiet: boolean): { onProgress: (e: Exp
       if (e.kind === 'plan') {
         total = e.total
         finished = e.finished
-        say(`${e.total} runs in the grid; ${e.finished} already finished (skipped), ${e.total - e.finished} to run`)
+        say(`${runs(e.total)} in the grid; ${e.finished} already finished (skipped), ${e.total - e.finished} to run`)
       } else if (e.kind === 'cell-start') {
         if (bar) {
           if (!started) bar.start(total, finished, { cell: e.cell.id, status: '', eta_left: formatDuration(e.etaSeconds ?? NaN) }), (started = true)
@@ -51,7 +53,7 @@ export function experimentProgressPrinter(quiet: boolean): { onProgress: (e: Exp
         finished++
         eta = e.etaSeconds
         if (first && e.remaining > 0) {
-          say(`first run took ${formatDuration(e.seconds)}; estimated ${formatDuration(e.etaSeconds)} for the ${e.remaining} runs left`)
+          say(`first run took ${formatDuration(e.seconds)}; estimated ${formatDuration(e.etaSeconds)} for the ${runs(e.remaining)} left`)
           first = false
         } else if (!bar) say(`  done in ${formatDuration(e.seconds)}; ${e.remaining} left, ETA ${formatDuration(e.etaSeconds)}`)
         if (bar) {

@@ -17,25 +17,26 @@ export function strategyBarsSpec(runs: readonly RunRecord[], baseline: string, d
     return [{ backbone: row.backbone, arm, mean: a.mean, lo: a.mean - a.std, hi: a.mean + a.std, seeds: a.n }]
   })
   const y = `test ${metric}`
+  const labelAngle = values.every((v) => v.arm.length <= 8) ? 0 : -30
   return {
     title: `${dataset}: test ${metric} by initialization (mean ± std over seeds)`,
     data: { values },
     facet: { column: { field: 'backbone', type: 'nominal', title: 'backbone' } },
     spec: {
-      width: { step: 44 },
+      width: { step: 56 },
       height: 240,
       layer: [
         {
           mark: 'bar',
           encoding: {
-            x: { field: 'arm', type: 'nominal', title: 'init', sort: null },
+            x: { field: 'arm', type: 'nominal', title: 'init', sort: null, axis: { labelAngle } },
             y: { field: 'mean', type: 'quantitative', title: y },
             color: { field: 'arm', type: 'nominal', title: 'init', sort: null },
             tooltip: [{ field: 'arm' }, { field: 'mean', format: '.4f' }, { field: 'seeds' }],
           },
         },
         {
-          mark: { type: 'errorbar', ticks: true },
+          mark: { type: 'errorbar', ticks: true, color: 'black' },
           encoding: {
             x: { field: 'arm', type: 'nominal', sort: null },
             y: { field: 'lo', type: 'quantitative', title: y },
@@ -89,11 +90,11 @@ export function activityBarsSpec(runs: readonly RunRecord[], baseline: string, d
   return {
     title: `${dataset}: test ${metric} by user activity (training interactions)`,
     data: { values },
-    width: { step: 90 },
+    width: 480,
     height: 240,
     mark: 'bar',
     encoding: {
-      x: { field: 'bucket', type: 'nominal', title: 'training interactions per user', sort: buckets },
+      x: { field: 'bucket', type: 'nominal', title: 'training interactions per user', sort: buckets, axis: { labelAngle: 0 } },
       xOffset: { field: 'arm', type: 'nominal', sort: null },
       y: { field: 'mean', type: 'quantitative', title: `test ${metric}` },
       color: { field: 'arm', type: 'nominal', title: 'backbone, init', sort: null },

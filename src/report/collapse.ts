@@ -43,7 +43,8 @@ export function collapseTable(runs: readonly RunRecord[], baseline: string, metr
     const sel = m.get('selected') ?? []
     const show = (rs: RunRecord[]) => {
       const xs = rs.map((r) => r.report.test[metric])
-      return xs.length ? `${mean(xs).toFixed(4)} ± ${sampleStd(xs).toFixed(4)}` : '—'
+      if (xs.length === 0) return '—'
+      return xs.length > 1 ? `${mean(xs).toFixed(4)} ± ${sampleStd(xs).toFixed(4)}` : mean(xs).toFixed(4)
     }
     const seeds = sel.map((r) => r.cell.seed).filter((s) => base.some((b) => b.cell.seed === s))
     const at = (rs: RunRecord[], s: number) => rs.find((r) => r.cell.seed === s)!.report.test[metric]

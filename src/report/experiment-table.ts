@@ -104,7 +104,8 @@ export function resultsTable(runs: readonly RunRecord[], baseline: string, metri
       const a = agg[i][j]
       if (!a) return '—'
       const value = a.mean === best[j].get(block(row)) ? `**${f4(a.mean)}**` : f4(a.mean)
-      let s = `${value} ± ${f4(a.std)}`
+      // One seed has no spread: no ± rather than a misleading ± 0.0000.
+      let s = a.n > 1 ? `${value} ± ${f4(a.std)}` : value
       if (a.relative !== undefined) s += ` (${pct(a.relative)})`
       if (a.test) s += ` ${a.test.signs}${significanceMark(a.test.p)}`
       return s
@@ -200,7 +201,7 @@ export function experimentMarkdown(runs: readonly RunRecord[], opts: ReportOptio
     ...(opts.preface?.length ? [...opts.preface, ''] : []),
     `## Test metrics (epoch cap ${epochs})`,
     '',
-    `Each cell: mean ± sample standard deviation over the seeds of the run files' \`test["<metric>"]\` ` +
+    `Each cell: mean ± sample standard deviation over the seeds (one seed: its value) of the run files' \`test["<metric>"]\` ` +
       `(the best validation epoch's test metrics; the runs table links each file). **Bold**: the best mean in the column ` +
       `within each backbone. (±x%): relative change of the mean vs \`${opts.baseline}\` of the same backbone. ` +
       `Then the sign of each paired difference vs \`${opts.baseline}\` (seeds ascending; + better), and ` +
