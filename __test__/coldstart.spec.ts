@@ -60,7 +60,7 @@ test('activity buckets: ≤5, 6–10, 11–20, >20 training interactions', (t) =
   )
 })
 
-test('per-bucket metrics partition the test users and average back to the overall metrics', async (t) => {
+test('per-bucket metrics partition the test users, average back to the overall metrics, and do not depend on threads', async (t) => {
   const r = await train({ data: ML100K, model: 'mf', epochs: 1, dim: 8, threads: 1 })
   t.is(r.byActivity.length, 4)
   t.is(
@@ -71,6 +71,9 @@ test('per-bucket metrics partition the test users and average back to the overal
     const weighted = r.byActivity.reduce((s, b) => s + (b.testUsers ? b.test[key] * b.testUsers : 0), 0) / r.dataset.stats.test
     t.true(Math.abs(weighted - r.test[key]) < 1e-12, `${key}: ${weighted} vs ${r.test[key]}`)
   }
+  // Bit-for-bit the same with another thread count.
+  const two = await train({ data: ML100K, model: 'mf', epochs: 1, dim: 8, threads: 2 })
+  t.deepEqual(two.byActivity, r.byActivity)
   // ml-100k users have ≥ 20 ratings, so after leave-one-out nobody is in ≤5.
   t.is(r.byActivity[0].testUsers, 0)
   t.deepEqual(r.byActivity[0].test, {})

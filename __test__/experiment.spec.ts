@@ -288,3 +288,18 @@ test('llminit experiment: a bad config exits 2 naming the file and key; --dry-ru
   t.deepEqual(d.stdout.trim().split('\n'), ['tiny-exp__lightgcn__none__dim=4__s1', 'tiny-exp__lightgcn__none__dim=8__s1', 'tiny-exp__lightgcn__none__dim=4__s2', 'tiny-exp__lightgcn__none__dim=8__s2'])
   t.false(existsSync(join(dir, 'out')))
 })
+
+test('examples/quick.yaml and examples/paper.yaml parse and expand (paths relative to the files)', async (t) => {
+  const { readExperimentConfig } = await import('../src/experiment/index.js')
+  const quick = expandGrid(await readExperimentConfig(join(REPO_ROOT, 'examples', 'quick.yaml')))
+  t.deepEqual(
+    quick.map((c) => c.id),
+    ['office__lightgcn__none__s2020', 'office__lightgcn__pca__s2020', 'office__lightgcn__none__s2021', 'office__lightgcn__pca__s2021'],
+  )
+  t.is(quick[1].config.embeddings, join(REPO_ROOT, '..', 'shared', 'data', 'amazon-office', 'amazon-office.mpnet.parquet'))
+  t.is(quick[0].config.epochs, 20)
+  const paper = expandGrid(await readExperimentConfig(join(REPO_ROOT, 'examples', 'paper.yaml')))
+  t.is(paper.length, 2 * 3 * 5)
+  t.deepEqual([...new Set(paper.map((c) => c.arm))], ['none', 'rand', 'uni', 'var', 'pca'])
+  t.deepEqual([...new Set(paper.map((c) => c.dataset))], ['office', 'beauty'])
+})

@@ -26,6 +26,14 @@ export function trainSummary(r: TrainReport): string {
     metricsTable('valid', r.valid),
     '',
     metricsTable('test', r.test),
+    ...activityLine(r),
   ]
   return lines.join('\n')
+}
+
+/** Test `validMetric` per user-activity bucket, one line (empty when the report has no buckets). */
+function activityLine(r: TrainReport): string[] {
+  const metric = r.config.validMetric
+  const parts = (r.byActivity ?? []).filter((b) => b.testUsers > 0).map((b) => `${b.bucket}: ${(b.test[metric] ?? NaN).toFixed(4)} (${b.testUsers} users)`)
+  return parts.length ? ['', `test ${metric} by training interactions per user — ${parts.join(', ')}`] : []
 }
