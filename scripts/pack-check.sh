@@ -142,6 +142,11 @@ node -e '
   console.log("pack-check: train ok, test = " + t);
 ' || fail "train --json report check"
 
+say "npx llminit quickstart (the README's main job, on the data bundled in the package)"
+npx --offline --no-install llminit quickstart --quiet >quickstart.txt || fail "llminit quickstart exited non-zero"
+grep -q '^verdict: ' quickstart.txt || fail "llminit quickstart printed no verdict: $(cat quickstart.txt)"
+sed 's/^/  /' quickstart.txt
+
 # --- no addon for the platform --------------------------------------------------------------
 say "without llminit-linux-x64-gnu: the CLI and the import name the missing platform package"
 mkdir "$work/bare"
