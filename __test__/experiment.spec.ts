@@ -303,3 +303,23 @@ test('examples/quick.yaml and examples/paper.yaml parse and expand (paths relati
   t.deepEqual([...new Set(paper.map((c) => c.arm))], ['none', 'rand', 'uni', 'var', 'pca'])
   t.deepEqual([...new Set(paper.map((c) => c.dataset))], ['office', 'beauty'])
 })
+
+test('Ctrl-C (SIGINT) stops an experiment with exit code 130, keeps finished runs and marks the table incomplete', async (t) => {
+  const dir = await tempDir(t)
+  const config = join(dir, 'exp.json')
+  await writeFile(config, JSON.stringify({ datasets: [{ name: 'ml', data: ML100K }], backbones: ['mf'], seeds: [1, 2, 3, 4], train: { epochs: 2, dim: 8, threads: 1 }, metrics: ['ndcg@10'] }))
+  const out = join(dir, 'out')
+  const child = spawn(process.execPath, [BIN, 'experiment', '--config', config, '--out', out, '--no-charts', '--quiet'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()))
+  const runsDir = join(out, 'runs')
+  const finished = async () => (existsSync(runsDir) ? (await readdir(runsDir)).filter((f) => f.endsWith('.json')) : [])
+  while ((await finished()).length === 0 && child.exitCode === null) await new Promise((r) => setTimeout(r, 20))
+  child.kill('SIGINT')
+  const code = await new Promise<number | null>((r) => child.once('close', r))
+  const kept = await finished()
+  t.is(code, 130, stderr)
+  t.regex(stderr, /interrupted: stopping at the next batch/)
+  t.true(kept.length >= 1 && kept.length < 4, `${kept.length} runs kept`)
+  t.regex(await readFile(join(out, 'table.md'), 'utf8'), new RegExp(`Incomplete: ${kept.length} of 4 runs finished`))
+})
