@@ -27,7 +27,6 @@ export const SPLITS = ['loo-random', 'loo-time', 'ratio'] as const
 export const FORMATS = ['atomic', 'csv', 'tsv'] as const
 /** LLMInit's selection strategies (DESIGN.md §1) and the PCA projections; `none` is the random-init baseline. */
 export const INIT_STRATEGIES = ['none', 'rand', 'uni', 'var', 'full', 'pca', 'whiten'] as const
-/** Whether LLM tables keep their stored values or take the random init's mean row norm. */
 /**
  * The recommended LLM initialization, the `init` default whenever item vectors are given: chosen by
  * validation NDCG@10 among every strategy × scale on Amazon Office (LightGCN, 3 seeds) and
@@ -36,6 +35,7 @@ export const INIT_STRATEGIES = ['none', 'rand', 'uni', 'var', 'full', 'pca', 'wh
 export const RECOMMENDED_INIT = 'pca'
 /** Options that provide LLM item vectors (a file, or a model/endpoint to embed item text with). */
 export const EMBEDDING_SOURCE_KEYS = ['embeddings', 'embedModelPath', 'embedModel', 'embedEndpoint'] as const
+/** Whether LLM tables keep their stored values or take the random init's mean row norm. */
 export const INIT_SCALES = ['stored', 'random-norm'] as const
 
 export const TRAIN_OPTIONS: readonly OptionSpec[] = [
