@@ -8,6 +8,8 @@
 //!   projections pca / whiten), the optional rescaling to a random init's norm, and the user-mean init.
 //! - [`sampler`], [`optim`], [`models`], [`train`]: BPR batches, Adam, MF-BPR / LightGCN, the loop.
 
+pub mod contrast;
+pub mod contrastive;
 pub mod embeddings;
 pub mod error;
 pub mod eval;
@@ -17,6 +19,7 @@ pub mod init;
 pub mod loss;
 pub mod metrics;
 pub mod models;
+pub mod noise;
 pub mod optim;
 pub mod par;
 pub mod pca;
@@ -27,6 +30,7 @@ pub mod select;
 pub mod topk;
 pub mod train;
 pub mod user_items;
+pub mod views;
 
 pub use embeddings::Embeddings;
 pub use error::{Error, Result};
