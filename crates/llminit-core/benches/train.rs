@@ -3,8 +3,9 @@
 //! one propagation layer in GB/s, the parts of one LightGCN step, and whole epochs at batch 256
 //! and 2048. Run: `cargo bench -p llminit-core --bench train`. Prints medians.
 //! `cargo bench -p llminit-core --bench train -- contrastive` instead times SGL's blocked
-//! InfoNCE (GFLOP/s next to the bare blocked SGEMM of the same shape) and one training epoch of
-//! each backbone (train seconds, validation apart); `RAYON_NUM_THREADS` sets the threads.
+//! InfoNCE (GFLOP/s next to the bare blocked SGEMM of the same shape) and the training step of
+//! each backbone (`-- contrastive epoch`: also a whole epoch each); `RAYON_NUM_THREADS` sets
+//! the threads.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -144,6 +145,10 @@ fn contrastive(data: &TrainData) {
         bare * 1e3,
         flop / bare / 1e9
     );
+    // Per model: the median of 3 × 10 training steps (loss, gradient, dense Adam) on real
+    // batches, times the epoch's 601 batches; `-- contrastive epoch` also runs whole epochs.
+    let n_batches = data.train_users.len().div_ceil(256);
+    let whole = std::env::args().any(|a| a == "epoch");
     for model in [
         ModelKind::LightGcn,
         ModelKind::Sgcl,
@@ -156,12 +161,60 @@ fn contrastive(data: &TrainData) {
             epochs: 1,
             ..TrainParams::default()
         };
-        let out = train(data, &params, None, par, &Quiet).unwrap();
-        let e = &out.history[0];
-        println!(
-            "{model:?}: one epoch {:.2} s training (+{:.2} s validation), loss {:.4}",
-            e.train_seconds, e.eval_seconds, e.loss
+        let mut m = llminit_core::train::build_model(data, &params);
+        m.start_epoch(1, par);
+        let mut p = random_tables(
+            data.n_users,
+            data.n_items,
+            128,
+            RandomInit::XavierUniform,
+            &mut rng,
         );
+        let mut grad = Embeddings::default();
+        let mut adam = Adam::new(1e-3);
+        let mut batch = Batch::default();
+        let mut brng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let mut steps = |k: usize| {
+            for _ in 0..k {
+                batch.users.clear();
+                batch.pos.clear();
+                for _ in 0..256 {
+                    let j = brng.gen_range(0..data.train_users.len());
+                    batch.users.push(data.train_users[j]);
+                    batch.pos.push(data.train_items[j]);
+                }
+                let (bu, bp) = (batch.users.clone(), batch.pos.clone());
+                draw_negatives(
+                    &mut brng,
+                    &data.train,
+                    &bu,
+                    &bp,
+                    NegativePolicy::RejectTrainPositives,
+                    &mut batch.neg,
+                );
+                m.loss_and_grad(&p, &batch, &mut grad, par);
+                adam.step(
+                    &mut [&mut p.users, &mut p.items],
+                    &[&grad.users, &grad.items],
+                    par,
+                );
+            }
+        };
+        let step = time(3, || steps(10)) / 10.0;
+        print!(
+            "{model:?}: {:.1} ms per step → {:.1} s per epoch of {n_batches} steps",
+            step * 1e3,
+            step * n_batches as f64
+        );
+        if whole {
+            let out = train(data, &params, None, par, &Quiet).unwrap();
+            let e = &out.history[0];
+            print!(
+                "; one whole epoch {:.2} s training (+{:.2} s validation)",
+                e.train_seconds, e.eval_seconds
+            );
+        }
+        println!();
     }
 }
 

@@ -18,6 +18,7 @@ use rayon::prelude::*;
 
 use crate::loss::Reduction;
 use crate::models::dot;
+use crate::rowops::{row_max, scaled_exp, sum_exp};
 use crate::Parallelism;
 
 /// torch `F.normalize`'s floor on the norm.
@@ -265,8 +266,8 @@ pub fn info_nce(
             let mut out = stats[blk].lock().unwrap_or_else(|e| e.into_inner());
             out.clear();
             out.extend(tile.chunks_exact(nb).map(|row| {
-                let mx = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                (mx, row.iter().map(|&v| (v - mx).exp()).sum::<f32>())
+                let mx = row_max(row);
+                (mx, sum_exp(row, mx))
             }));
         });
     }
@@ -315,8 +316,7 @@ pub fn info_nce(
         for_blocks(&|blk, tile| {
             let (c0, nb) = tile_of(blk, tile);
             for (r, row) in tile.chunks_exact_mut(nb).enumerate() {
-                let l = lse[r];
-                row.iter_mut().for_each(|v| *v = (*v - l).exp() * w);
+                scaled_exp(row, lse[r], w);
                 let t = targets[r] as usize;
                 if (c0..c0 + nb).contains(&t) {
                     row[t - c0] -= w;
