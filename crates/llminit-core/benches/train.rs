@@ -87,6 +87,26 @@ fn load_beauty() -> TrainData {
     .unwrap()
 }
 
+/// 256 training interactions drawn with replacement, each with a negative.
+fn random_batch(data: &TrainData, rng: &mut impl Rng, batch: &mut Batch) {
+    batch.users.clear();
+    batch.pos.clear();
+    for _ in 0..256 {
+        let k = rng.gen_range(0..data.train_users.len());
+        batch.users.push(data.train_users[k]);
+        batch.pos.push(data.train_items[k]);
+    }
+    let (bu, bp) = (batch.users.clone(), batch.pos.clone());
+    draw_negatives(
+        rng,
+        &data.train,
+        &bu,
+        &bp,
+        NegativePolicy::RejectTrainPositives,
+        &mut batch.neg,
+    );
+}
+
 struct Quiet;
 impl Observer for Quiet {}
 
@@ -176,22 +196,7 @@ fn contrastive(data: &TrainData) {
         let mut brng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
         let mut steps = |k: usize| {
             for _ in 0..k {
-                batch.users.clear();
-                batch.pos.clear();
-                for _ in 0..256 {
-                    let j = brng.gen_range(0..data.train_users.len());
-                    batch.users.push(data.train_users[j]);
-                    batch.pos.push(data.train_items[j]);
-                }
-                let (bu, bp) = (batch.users.clone(), batch.pos.clone());
-                draw_negatives(
-                    &mut brng,
-                    &data.train,
-                    &bu,
-                    &bp,
-                    NegativePolicy::RejectTrainPositives,
-                    &mut batch.neg,
-                );
+                random_batch(data, &mut brng, &mut batch);
                 m.loss_and_grad(&p, &batch, &mut grad, par);
                 adam.step(
                     &mut [&mut p.users, &mut p.items],
@@ -274,20 +279,10 @@ fn main() {
     let mut model = LightGcn::new(graph.clone(), 2, 1e-5);
     let mut grad = Embeddings::zeros(nu, ni, d);
     let mut batch = Batch::default();
-    let mut brng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
-    for _ in 0..256 {
-        let k = brng.gen_range(0..data.train_users.len());
-        batch.users.push(data.train_users[k]);
-        batch.pos.push(data.train_items[k]);
-    }
-    let (bu, bp) = (batch.users.clone(), batch.pos.clone());
-    draw_negatives(
-        &mut brng,
-        &data.train,
-        &bu,
-        &bp,
-        NegativePolicy::RejectTrainPositives,
-        &mut batch.neg,
+    random_batch(
+        &data,
+        &mut rand_chacha::ChaCha8Rng::seed_from_u64(2),
+        &mut batch,
     );
     let step = time(9, || {
         model.loss_and_grad(&e, &batch, &mut grad, par);
