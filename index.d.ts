@@ -172,7 +172,7 @@ export interface JsTrainData {
 
 /** Training options; every field is optional and defaults to the paper's setting. */
 export interface JsTrainOptions {
-  /** `mf` or `lightgcn`. */
+  /** `mf`, `lightgcn`, `sgl`, `sgcl`, `simgcl` or `xsimgcl`. */
   model?: string
   dim?: number
   layers?: number
@@ -189,6 +189,18 @@ export interface JsTrainOptions {
   evalInitial?: boolean
   /** Worker threads (default: all cores). Results do not depend on it. */
   threads?: number
+  /** Contrastive weight λ (default per model: sgl 0.05, simgcl 0.5, xsimgcl 0.2). */
+  sslWeight?: number
+  /** Contrastive temperature τ (default per model: 0.2; xsimgcl 0.15). */
+  temperature?: number
+  /** SimGCL/XSimGCL noise magnitude ε (default simgcl 0.1, xsimgcl 0.2). */
+  noiseEps?: number
+  /** SGL dropout ratio ρ (default 0.1). */
+  dropRatio?: number
+  /** SGL view: `edge` (default), `node` or `walk`. */
+  view?: string
+  /** XSimGCL contrastive layer l* (default 1). */
+  clLayer?: number
 }
 
 export interface JsTrainResult {

@@ -58,11 +58,10 @@ export async function tempDir(t: ExecutionContext): Promise<string> {
 /**
  * Most-popular baseline under leave-one-out, computed without the library's evaluation code:
  * items ranked by training degree (ties by lower id), each test user's training and validation
- * items masked (as the standard protocol masks them for test), and NDCG@k of the single test
- * item = 1/log2(rank+2) when its 0-based rank among the unmasked items is < k, else 0; averaged
- * over the test users.
+ * items masked (as the standard protocol masks them for test); per test user, the 0-based rank
+ * of the single test item among the unmasked items, or −1 when it is not within the top k.
  */
-export function popularityNdcg(nItems: number, split: Split, k: number): number {
+function popularityRanks(nItems: number, split: Split, k: number): number[] {
   const degree = new Float64Array(nItems)
   for (const i of split.train.items) degree[i]++
   const byPopularity = Array.from({ length: nItems }, (_, i) => i).sort((a, b) => degree[b] - degree[a] || a - b)
@@ -75,19 +74,32 @@ export function popularityNdcg(nItems: number, split: Split, k: number): number 
   split.train.users.forEach((u, j) => mask(u, split.train.items[j]))
   split.valid.users.forEach((u, j) => mask(u, split.valid.items[j]))
 
-  let total = 0
-  const n = split.test.users.length
-  for (let j = 0; j < n; j++) {
+  const ranks: number[] = []
+  for (let j = 0; j < split.test.users.length; j++) {
     const seen = masked.get(split.test.users[j]) ?? new Set<number>()
     const target = split.test.items[j]
     let rank = 0
+    let found = -1
     for (const item of byPopularity) {
       if (item === target) {
-        total += 1 / Math.log2(rank + 2)
+        found = rank
         break
       }
       if (!seen.has(item) && ++rank >= k) break
     }
+    ranks.push(found)
   }
-  return total / n
+  return ranks
+}
+
+/** Most-popular NDCG@k: 1/log2(rank+2) of the test item when ranked within k, averaged over test users. */
+export function popularityNdcg(nItems: number, split: Split, k: number): number {
+  const ranks = popularityRanks(nItems, split, k)
+  return ranks.reduce((s, r) => s + (r >= 0 ? 1 / Math.log2(r + 2) : 0), 0) / ranks.length
+}
+
+/** Most-popular Recall@k under leave-one-out: the share of test users whose test item ranks within k. */
+export function popularityRecall(nItems: number, split: Split, k: number): number {
+  const ranks = popularityRanks(nItems, split, k)
+  return ranks.filter((r) => r >= 0).length / ranks.length
 }

@@ -21,7 +21,9 @@ export interface OptionSpec {
   max?: number
 }
 
-export const MODELS = ['mf', 'lightgcn'] as const
+export const MODELS = ['mf', 'lightgcn', 'sgl', 'sgcl', 'simgcl', 'xsimgcl'] as const
+/** SGL's augmentations: edge dropout, node dropout, random walk (an edge-dropout graph per layer). */
+export const VIEWS = ['edge', 'node', 'walk'] as const
 export const PROTOCOLS = ['standard', 'reference'] as const
 export const SPLITS = ['loo-random', 'loo-time', 'ratio'] as const
 export const FORMATS = ['atomic', 'csv', 'tsv'] as const
@@ -67,15 +69,15 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
     kind: 'string',
     choices: INIT_SCALES,
     default: 'stored',
-    description: 'scale of LLM init tables: stored (as computed) or random-norm (item table, then user table, multiplied by one factor each so the mean row norm equals the expected row norm of the random init the model would use: xavier_uniform for lightgcn, xavier_normal for mf)',
+    description: 'scale of LLM init tables: stored (as computed) or random-norm (item table, then user table, multiplied by one factor each so the mean row norm equals the expected row norm of the random init the model would use: xavier_uniform for lightgcn and the contrastive models, xavier_normal for mf)',
   },
   { key: 'popularRatio', flag: '--popular-ratio <r>', kind: 'number', min: 0, max: 1, default: 0.2, description: 'share of items, by training degree, over which --init var ranks the dimensions' },
-  { key: 'layers', flag: '--layers <L>', kind: 'integer', min: 0, max: 16, default: 2, description: 'LightGCN propagation layers' },
+  { key: 'layers', flag: '--layers <L>', kind: 'integer', min: 0, max: 16, default: 2, description: 'propagation layers of the graph models' },
   { key: 'lr', flag: '--lr <rate>', kind: 'number', min: 0, default: 1e-3, description: 'Adam learning rate' },
   { key: 'batchSize', flag: '--batch-size <n>', kind: 'integer', min: 1, default: 256, description: 'training batch size' },
   { key: 'epochs', flag: '--epochs <n>', kind: 'integer', min: 1, default: 300, description: 'maximum epochs' },
   { key: 'patience', flag: '--patience <n>', kind: 'integer', min: 0, default: 10, description: 'early stopping: evaluations without improvement before stopping' },
-  { key: 'regWeight', flag: '--reg-weight <w>', kind: 'number', min: 0, default: 1e-5, description: 'LightGCN embedding-norm weight λ' },
+  { key: 'regWeight', flag: '--reg-weight <w>', kind: 'number', min: 0, default: 1e-5, description: 'embedding-norm weight λ (LightGCN, SGL: initial rows; SimGCL, XSimGCL: propagated rows; SGCL has none)' },
   { key: 'seed', flag: '--seed <n>', kind: 'integer', min: 0, max: 4294967295, default: 2020, description: 'seed for the split, init and sampling' },
   { key: 'split', flag: '--split <mode>', kind: 'string', choices: SPLITS, default: 'loo-random', description: 'leave-one-out (random or time order) or 0.8/0.1/0.1 ratio' },
   { key: 'protocol', flag: '--protocol <name>', kind: 'string', choices: PROTOCOLS, default: 'standard', description: 'evaluation protocol: standard (training items masked) or reference (the LLMInit code: nothing masked)' },
@@ -92,6 +94,12 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
     default: false,
     description: "the paper's sparse setting: after the split each user keeps ⌈n/2⌉ of its n training interactions (drawn with the seed); validation and test unchanged; graph, degrees, popular items and user means come from the halved part",
   },
+  { key: 'sslWeight', flag: '--ssl-weight <w>', kind: 'number', min: 0, description: 'contrastive weight λ (default per model: sgl 0.05, simgcl 0.5, xsimgcl 0.2)' },
+  { key: 'temperature', flag: '--temperature <t>', kind: 'number', min: 0, description: 'contrastive temperature τ > 0 (default per model: sgl, sgcl, simgcl 0.2; xsimgcl 0.15)' },
+  { key: 'noiseEps', flag: '--noise-eps <e>', kind: 'number', min: 0, description: 'SimGCL/XSimGCL noise magnitude ε (default simgcl 0.1, xsimgcl 0.2)' },
+  { key: 'dropRatio', flag: '--drop-ratio <r>', kind: 'number', min: 0, max: 1, default: 0.1, description: 'SGL dropout ratio ρ, in [0, 1)' },
+  { key: 'view', flag: '--view <kind>', kind: 'string', choices: VIEWS, default: 'edge', description: 'SGL augmentation: edge dropout, node dropout, or random walk (a fresh edge-dropout graph per layer)' },
+  { key: 'clLayer', flag: '--cl-layer <l>', kind: 'integer', min: 1, max: 16, default: 1, description: 'XSimGCL contrastive layer l* (1..layers)' },
   { key: 'threads', flag: '--threads <n>', kind: 'integer', min: 1, max: 1024, description: 'worker threads (default: all cores; results do not depend on it)' },
 ]
 
@@ -150,9 +158,21 @@ export interface TrainConfig {
   /** Cold-start setting: each user keeps ⌈n/2⌉ of its n training interactions (seeded); valid/test unchanged. */
   halveTrain?: boolean
   threads?: number
+  /** Contrastive weight λ; default per model (sgl 0.05, simgcl 0.5, xsimgcl 0.2). */
+  sslWeight?: number
+  /** Contrastive temperature τ > 0; default per model (0.2; xsimgcl 0.15). */
+  temperature?: number
+  /** SimGCL/XSimGCL noise magnitude ε; default simgcl 0.1, xsimgcl 0.2. */
+  noiseEps?: number
+  /** SGL dropout ratio ρ in [0, 1); default 0.1. */
+  dropRatio?: number
+  /** SGL augmentation; default `edge`. */
+  view?: (typeof VIEWS)[number]
+  /** XSimGCL contrastive layer l* in 1..layers; default 1. */
+  clLayer?: number
 }
 
-type Defaulted = 'model' | 'dim' | 'init' | 'initScale' | 'popularRatio' | 'evalInitial' | 'layers' | 'lr' | 'batchSize' | 'epochs' | 'patience' | 'regWeight' | 'seed' | 'split' | 'protocol' | 'ks' | 'validMetric' | 'dedupe' | 'halveTrain'
+type Defaulted = 'model' | 'dim' | 'init' | 'initScale' | 'popularRatio' | 'evalInitial' | 'layers' | 'lr' | 'batchSize' | 'epochs' | 'patience' | 'regWeight' | 'seed' | 'split' | 'protocol' | 'ks' | 'validMetric' | 'dedupe' | 'halveTrain' | 'dropRatio' | 'view' | 'clLayer'
 /** A validated config with every default filled in. */
 export type ResolvedTrainConfig = TrainConfig & Required<Pick<TrainConfig, Defaulted>>
 
@@ -168,7 +188,8 @@ function check(spec: OptionSpec, value: unknown): unknown {
       if (spec.kind === 'integer' && !Number.isInteger(value)) throw invalid(spec, value, 'expected an integer')
       if (spec.min !== undefined && value < spec.min) throw invalid(spec, value, `must be ≥ ${spec.min}`)
       if (spec.max !== undefined && value > spec.max) throw invalid(spec, value, `must be ≤ ${spec.max}`)
-      if ((spec.key === 'lr' || spec.key === 'popularRatio') && value <= 0) throw invalid(spec, value, 'must be > 0')
+      if ((spec.key === 'lr' || spec.key === 'popularRatio' || spec.key === 'temperature') && value <= 0) throw invalid(spec, value, 'must be > 0')
+      if (spec.key === 'dropRatio' && value >= 1) throw invalid(spec, value, 'must be < 1')
       return value
     }
     case 'boolean':
@@ -215,6 +236,9 @@ export function resolveTrainConfig(config: TrainConfig): ResolvedTrainConfig {
       'ERR_LLMINIT_INVALID_OPTION',
       `option init (--init): "${resolved.init}" initializes from LLM item vectors, so it needs embeddings (--embeddings <file>)`,
     )
+  }
+  if (resolved.model === 'xsimgcl' && resolved.clLayer > resolved.layers) {
+    throw new LlminitError('ERR_LLMINIT_INVALID_OPTION', `option clLayer (--cl-layer): must be ≤ layers (${resolved.layers}), got ${resolved.clLayer}`)
   }
   const k = Number(resolved.validMetric.split('@')[1])
   if (!/^(recall|ndcg|mrr|hit|precision|map)@\d+$/.test(resolved.validMetric) || !resolved.ks.includes(k)) {

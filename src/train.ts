@@ -238,6 +238,12 @@ export async function train(config: TrainConfig, options: RunOptions = {}): Prom
           validMetric: cfg.validMetric,
           evalInitial,
           threads: cfg.threads,
+          sslWeight: cfg.sslWeight,
+          temperature: cfg.temperature,
+          noiseEps: cfg.noiseEps,
+          dropRatio: cfg.dropRatio,
+          view: cfg.view,
+          clLayer: cfg.clLayer,
         },
         init?.tables ?? null,
         (p: JsProgress) => {

@@ -2,6 +2,10 @@
 //! items, leave-one-out split drawn with seed 2020, d = 128, L = 2): a memory-bandwidth probe,
 //! one propagation layer in GB/s, the parts of one LightGCN step, and whole epochs at batch 256
 //! and 2048. Run: `cargo bench -p llminit-core --bench train`. Prints medians.
+//! `cargo bench -p llminit-core --bench train -- contrastive` instead times SGL's blocked
+//! InfoNCE (GFLOP/s next to the bare blocked SGEMM of the same shape) and the training step of
+//! each backbone (`-- contrastive epoch`: also a whole epoch each); `RAYON_NUM_THREADS` sets
+//! the threads.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -83,13 +87,150 @@ fn load_beauty() -> TrainData {
     .unwrap()
 }
 
+/// 256 training interactions drawn with replacement, each with a negative.
+fn random_batch(data: &TrainData, rng: &mut impl Rng, batch: &mut Batch) {
+    batch.users.clear();
+    batch.pos.clear();
+    for _ in 0..256 {
+        let k = rng.gen_range(0..data.train_users.len());
+        batch.users.push(data.train_users[k]);
+        batch.pos.push(data.train_items[k]);
+    }
+    let (bu, bp) = (batch.users.clone(), batch.pos.clone());
+    draw_negatives(
+        rng,
+        &data.train,
+        &bu,
+        &bp,
+        NegativePolicy::RejectTrainPositives,
+        &mut batch.neg,
+    );
+}
+
 struct Quiet;
 impl Observer for Quiet {}
+
+/// SGL's InfoNCE at the paper's shape against the bare products, then an epoch per backbone.
+fn contrastive(data: &TrainData) {
+    use llminit_core::contrast::{info_nce, sgemm, InfoNceScratch, Mat, COLUMN_BLOCK};
+    use llminit_core::loss::Reduction;
+    use llminit_core::train::ModelKind;
+    use rayon::prelude::*;
+    let par = Parallelism::Rayon;
+    let (b, n, d) = (256usize, data.n_users, 128usize);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    let mut random =
+        |len: usize| -> Vec<f32> { (0..len).map(|_| rng.gen_range(-0.1..0.1)).collect() };
+    let (a, c) = (random(b * d), random(n * d));
+    let targets: Vec<u32> = (0..b as u32).map(|k| k * 87 % n as u32).collect();
+    let (mut da, mut dc) = (vec![0.0; b * d], vec![0.0; n * d]);
+    let mut scratch = InfoNceScratch::default();
+    let nce = time(5, || {
+        info_nce(
+            &a,
+            &c,
+            &targets,
+            d,
+            0.2,
+            Reduction::Sum,
+            1.0,
+            &mut da,
+            &mut dc,
+            &mut scratch,
+            par,
+        );
+    });
+    let blocks = n.div_ceil(COLUMN_BLOCK);
+    let bare = time(5, || {
+        (0..blocks).into_par_iter().for_each_init(
+            || vec![0f32; b * COLUMN_BLOCK],
+            |tile, k| {
+                let (c0, c1) = (k * COLUMN_BLOCK, ((k + 1) * COLUMN_BLOCK).min(n));
+                sgemm(
+                    tile,
+                    false,
+                    Mat::rows(&a, d),
+                    Mat::transposed(&c[c0 * d..c1 * d], d),
+                    (b, c1 - c0, d),
+                    1.0,
+                );
+            },
+        )
+    });
+    let flop = 2.0 * (b * n * d) as f64;
+    println!(
+        "InfoNCE B={b} × N={n} × d={d}, forward + backward (4 products): {:.2} ms, {:.1} GFLOP/s; bare blocked SGEMM of one product: {:.2} ms, {:.1} GFLOP/s",
+        nce * 1e3,
+        4.0 * flop / nce / 1e9,
+        bare * 1e3,
+        flop / bare / 1e9
+    );
+    // Per model: the median of 3 × 10 training steps (loss, gradient, dense Adam) on real
+    // batches, times the epoch's 601 batches; `-- contrastive epoch` also runs whole epochs.
+    let n_batches = data.train_users.len().div_ceil(256);
+    let whole = std::env::args().any(|a| a == "epoch");
+    for model in [
+        ModelKind::LightGcn,
+        ModelKind::Sgcl,
+        ModelKind::XSimGcl,
+        ModelKind::SimGcl,
+        ModelKind::Sgl,
+    ] {
+        let params = TrainParams {
+            model,
+            epochs: 1,
+            ..TrainParams::default()
+        };
+        let mut m = llminit_core::train::build_model(data, &params);
+        m.start_epoch(1, par);
+        let mut p = random_tables(
+            data.n_users,
+            data.n_items,
+            128,
+            RandomInit::XavierUniform,
+            &mut rng,
+        );
+        let mut grad = Embeddings::default();
+        let mut adam = Adam::new(1e-3);
+        let mut batch = Batch::default();
+        let mut brng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let mut steps = |k: usize| {
+            for _ in 0..k {
+                random_batch(data, &mut brng, &mut batch);
+                m.loss_and_grad(&p, &batch, &mut grad, par);
+                adam.step(
+                    &mut [&mut p.users, &mut p.items],
+                    &[&grad.users, &grad.items],
+                    par,
+                );
+            }
+        };
+        let step = time(3, || steps(10)) / 10.0;
+        print!(
+            "{model:?}: {:.1} ms per step → {:.1} s per epoch of {n_batches} steps",
+            step * 1e3,
+            step * n_batches as f64
+        );
+        if whole {
+            let out = train(data, &params, None, par, &Quiet).unwrap();
+            let e = &out.history[0];
+            print!(
+                "; one whole epoch {:.2} s training (+{:.2} s validation)",
+                e.train_seconds, e.eval_seconds
+            );
+        }
+        println!();
+    }
+}
 
 fn main() {
     let par = Parallelism::Rayon;
     let threads = rayon::current_num_threads();
     let data = load_beauty();
+    if std::env::args().any(|a| a == "contrastive") {
+        println!("Amazon Beauty, {threads} threads");
+        return contrastive(&data);
+    }
     let (nu, ni, d) = (data.n_users, data.n_items, 128);
     println!("Amazon Beauty: {nu} users, {ni} items, {} training interactions; d = {d}, {threads} threads", data.train_users.len());
 
@@ -138,20 +279,10 @@ fn main() {
     let mut model = LightGcn::new(graph.clone(), 2, 1e-5);
     let mut grad = Embeddings::zeros(nu, ni, d);
     let mut batch = Batch::default();
-    let mut brng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
-    for _ in 0..256 {
-        let k = brng.gen_range(0..data.train_users.len());
-        batch.users.push(data.train_users[k]);
-        batch.pos.push(data.train_items[k]);
-    }
-    let (bu, bp) = (batch.users.clone(), batch.pos.clone());
-    draw_negatives(
-        &mut brng,
-        &data.train,
-        &bu,
-        &bp,
-        NegativePolicy::RejectTrainPositives,
-        &mut batch.neg,
+    random_batch(
+        &data,
+        &mut rand_chacha::ChaCha8Rng::seed_from_u64(2),
+        &mut batch,
     );
     let step = time(9, || {
         model.loss_and_grad(&e, &batch, &mut grad, par);

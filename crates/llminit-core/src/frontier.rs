@@ -252,6 +252,154 @@ pub fn final_layer(
     }
 }
 
+/// The restricted forward of a LightGCN-style step: `levels[l − 1]` receives Â^l-propagated rows
+/// on `need[l]` for l = 1..=L, where need[L] = `rows` and need[l] = `rows` ∪ N(need[l + 1]), so
+/// every level holds at least `rows`. `after_layer(l, need[l], levels[l − 1])` runs once a layer
+/// is gathered, before the next reads it (SimGCL's noise goes there; LightGCN passes a no-op).
+/// Returns the row sets `need` (index 0 unused).
+#[allow(clippy::too_many_arguments)]
+pub fn forward_levels(
+    frontier: &mut Frontier,
+    g: &NormalizedGraph,
+    params: &crate::Embeddings,
+    levels: &mut [crate::Embeddings],
+    rows: &RowSet,
+    par: Parallelism,
+    after_layer: &mut dyn FnMut(usize, &RowSet, &mut crate::Embeddings),
+) -> Vec<RowSet> {
+    let (layers, d) = (levels.len(), params.dim);
+    let mut need = vec![RowSet::default(); layers + 1];
+    if layers > 0 {
+        need[layers] = rows.clone();
+        for l in (1..layers).rev() {
+            need[l] = frontier.expand(g, rows, &need[l + 1]);
+        }
+    }
+    for l in 1..=layers {
+        let (done, rest) = levels.split_at_mut(l - 1);
+        let x = if l == 1 { params } else { &done[l - 2] };
+        let out = &mut rest[0];
+        gather_rows(&mut out.users, &need[l].users, &g.r, &x.items, d, par);
+        gather_rows(&mut out.items, &need[l].items, &g.rt, &x.users, d, par);
+        after_layer(l, &need[l], out);
+    }
+    need
+}
+
+/// One row-sparse gradient entering the propagation at layer `level`:
+/// ∂L/∂(Â^level E) = `weight` · `g` on `rows` (zero elsewhere).
+#[derive(Clone, Copy)]
+pub struct LevelGrad<'a> {
+    pub level: usize,
+    pub weight: f32,
+    pub g: &'a crate::Embeddings,
+    pub rows: &'a RowSet,
+}
+
+/// `out += weight · g` on the rows of one [`LevelGrad`].
+fn add_level(out: &mut crate::Embeddings, t: &LevelGrad) {
+    let d = out.dim;
+    let add = |dst: &mut [f32], src: &[f32], rows: &[u32]| {
+        for &r in rows {
+            let span = r as usize * d..(r as usize + 1) * d;
+            crate::rowops::axpy(&mut dst[span.clone()], t.weight, &src[span]);
+        }
+    };
+    add(&mut out.users, &t.g.users, &t.rows.users);
+    add(&mut out.items, &t.g.items, &t.rows.items);
+}
+
+/// The backward of a propagation whose layers receive row-sparse gradients:
+/// `out = Σ_k weight_k Â^{level_k} g_k` (Â symmetric), every row of `out` written. Horner's
+/// rule from the top layer, K ← G_l + Â K, pushes the sum outward from the few non-zero rows with
+/// [`scatter_rows`] and gathers the last hop for every row with [`final_layer`], so each output
+/// row is summed in one fixed order whatever the thread count. `tables` are two layer-sized
+/// scratch tables (contents unspecified); `marks` are all-zero user and item marks, left zero.
+#[allow(clippy::too_many_arguments)]
+pub fn backward_levels(
+    out: &mut crate::Embeddings,
+    frontier: &mut Frontier,
+    g: &NormalizedGraph,
+    terms: &[LevelGrad],
+    tables: &mut [crate::Embeddings],
+    marks: &mut (Vec<u8>, Vec<u8>),
+    par: Parallelism,
+) {
+    let d = out.dim;
+    let top = terms.iter().map(|t| t.level).max().unwrap_or(0);
+    // `base` ∪ the rows of the terms entering at layer l, sorted and distinct.
+    let rows_at = |frontier: &mut Frontier, l: usize, base: &RowSet| {
+        let (mut users, mut items) = (base.users.clone(), base.items.clone());
+        for t in terms.iter().filter(|t| t.level == l) {
+            users.extend_from_slice(&t.rows.users);
+            items.extend_from_slice(&t.rows.items);
+        }
+        frontier.unique(g.n_users, g.n_items, &users, &[&items])
+    };
+    if top == 0 {
+        out.users.fill(0.0);
+        out.items.fill(0.0);
+    } else {
+        assert!(tables.len() >= 2, "backward_levels: two scratch tables");
+        if marks.0.len() != g.n_users || marks.1.len() != g.n_items {
+            *marks = (vec![0u8; g.n_users], vec![0u8; g.n_items]);
+        }
+        let (a, b) = tables.split_at_mut(1);
+        let (mut cur, mut next) = (&mut a[0], &mut b[0]);
+        let mut rows = rows_at(frontier, top, &RowSet::default());
+        cur.zero_rows(&rows.users, &rows.items);
+        terms
+            .iter()
+            .filter(|t| t.level == top)
+            .for_each(|t| add_level(cur, t));
+        for l in (1..top).rev() {
+            let spread = frontier.expand(g, &RowSet::default(), &rows);
+            let grown = rows_at(frontier, l, &spread);
+            next.zero_rows(&grown.users, &grown.items);
+            scatter_rows(&mut next.items, &rows.users, &g.r, &cur.users, d, par);
+            scatter_rows(&mut next.users, &rows.items, &g.rt, &cur.items, d, par);
+            terms
+                .iter()
+                .filter(|t| t.level == l)
+                .for_each(|t| add_level(next, t));
+            std::mem::swap(&mut cur, &mut next);
+            rows = grown;
+        }
+        rows.users.iter().for_each(|&u| marks.0[u as usize] = 1);
+        rows.items.iter().for_each(|&i| marks.1[i as usize] = 1);
+        let none = SparseLevels {
+            values: Vec::new(),
+            marks: Vec::new(),
+        };
+        final_layer(
+            &mut out.users,
+            &none,
+            &g.r,
+            &cur.items,
+            &marks.1,
+            1.0,
+            d,
+            par,
+        );
+        final_layer(
+            &mut out.items,
+            &none,
+            &g.rt,
+            &cur.users,
+            &marks.0,
+            1.0,
+            d,
+            par,
+        );
+        rows.users.iter().for_each(|&u| marks.0[u as usize] = 0);
+        rows.items.iter().for_each(|&i| marks.1[i as usize] = 0);
+    }
+    terms
+        .iter()
+        .filter(|t| t.level == 0)
+        .for_each(|t| add_level(out, t));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,8 @@
 //! - [`rank`]: the effective rank of an init table (a diagnostic).
 //! - [`sampler`], [`optim`], [`models`], [`train`]: BPR batches, Adam, MF-BPR / LightGCN, the loop.
 
+pub mod contrast;
+pub mod contrastive;
 pub mod embeddings;
 pub mod error;
 pub mod eval;
@@ -18,6 +20,7 @@ pub mod init;
 pub mod loss;
 pub mod metrics;
 pub mod models;
+pub mod noise;
 pub mod optim;
 pub mod par;
 pub mod pca;
@@ -29,6 +32,7 @@ pub mod select;
 pub mod topk;
 pub mod train;
 pub mod user_items;
+pub mod views;
 
 pub use embeddings::Embeddings;
 pub use error::{Error, Result};

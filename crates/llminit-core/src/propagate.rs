@@ -137,25 +137,64 @@ pub fn propagate_mean(
     bufs: &mut PropagationBuffers,
     par: Parallelism,
 ) {
-    assert_eq!(
-        (e.n_users, e.n_items),
-        (graph.n_users, graph.n_items),
-        "propagate_mean: shape"
-    );
+    let graphs = vec![graph; layers];
+    propagate_layers(out, &graphs, e, LayerMean::WithInput, bufs, par);
+}
+
+/// Which layers a propagation averages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayerMean {
+    /// (1/(L+1)) Σ_{l=0..L}: LightGCN, SGL, SGCL.
+    WithInput,
+    /// (1/L) Σ_{l=1..L}: SimGCL and XSimGCL (SELFRec), the input table excluded.
+    WithoutInput,
+}
+
+/// The layer mean over a chain of graphs, layer l propagated on `graphs[l − 1]` (SGL's
+/// random-walk views change the graph per layer; otherwise they are all the same graph):
+/// `out = mean(H_0 = e, H_l = graphs[l−1] · H_{l−1})` over the layers `mean` names. With no
+/// graphs and `WithoutInput` the mean is empty and `out` is zero.
+pub fn propagate_layers(
+    out: &mut Embeddings,
+    graphs: &[&NormalizedGraph],
+    e: &Embeddings,
+    mean: LayerMean,
+    bufs: &mut PropagationBuffers,
+    par: Parallelism,
+) {
+    for graph in graphs {
+        assert_eq!(
+            (e.n_users, e.n_items),
+            (graph.n_users, graph.n_items),
+            "propagate_layers: shape"
+        );
+    }
     let dim = e.dim;
+    let layers = graphs.len();
     if out.users.len() != e.users.len() || out.items.len() != e.items.len() {
         *out = Embeddings::zeros(e.n_users, e.n_items, dim);
     }
     out.dim = dim;
-    out.users.copy_from_slice(&e.users);
-    out.items.copy_from_slice(&e.items);
+    match mean {
+        LayerMean::WithInput => {
+            out.users.copy_from_slice(&e.users);
+            out.items.copy_from_slice(&e.items);
+        }
+        LayerMean::WithoutInput => {
+            out.users.fill(0.0);
+            out.items.fill(0.0);
+        }
+    }
     if layers == 0 {
         return;
     }
     let (first, rest) = bufs.tables(2, e).split_at_mut(1);
     let (buf_a, buf_b) = (&mut first[0], &mut rest[0]);
-    let final_scale = 1.0 / (layers as f32 + 1.0);
-    for l in 1..=layers {
+    let final_scale = match mean {
+        LayerMean::WithInput => 1.0 / (layers as f32 + 1.0),
+        LayerMean::WithoutInput => 1.0 / layers as f32,
+    };
+    for (l, graph) in (1..=layers).zip(graphs) {
         let scale = if l == layers { final_scale } else { 1.0 };
         // x is the previous layer: `e` for the first, then the buffer the last layer wrote.
         let (next, prev) = if l % 2 == 1 {
@@ -182,6 +221,67 @@ pub fn propagate_mean(
             dim,
             par,
         );
+    }
+}
+
+/// The backward of [`propagate_layers`]: given G = ∂L/∂out, writes ∂L/∂e =
+/// s Σ_l A_1 ⋯ A_l G over the averaged layers (each graph symmetric, s the mean's scale), by
+/// Horner's rule from the last layer: K ← [layer l−1 averaged]·G + A_l K. For one repeated
+/// graph this equals [`propagate_mean`] of G; SGL's random walk needs the reversed order.
+pub fn propagate_layers_transpose(
+    out: &mut Embeddings,
+    graphs: &[&NormalizedGraph],
+    g: &Embeddings,
+    mean: LayerMean,
+    bufs: &mut PropagationBuffers,
+    par: Parallelism,
+) {
+    let (dim, layers) = (g.dim, graphs.len());
+    if out.users.len() != g.users.len() || out.items.len() != g.items.len() {
+        *out = Embeddings::zeros(g.n_users, g.n_items, dim);
+    }
+    out.dim = dim;
+    let scale = match mean {
+        LayerMean::WithInput => 1.0 / (layers as f32 + 1.0),
+        LayerMean::WithoutInput => 1.0 / layers.max(1) as f32,
+    };
+    let (first, rest) = bufs.tables(2, g).split_at_mut(1);
+    let (mut cur, mut next) = (&mut first[0], &mut rest[0]);
+    cur.users.copy_from_slice(&g.users);
+    cur.items.copy_from_slice(&g.items);
+    for l in (1..=layers).rev() {
+        let graph = graphs[l - 1];
+        spmm(
+            &mut next.users,
+            Accum::Replace,
+            &graph.r,
+            &cur.items,
+            dim,
+            par,
+        );
+        spmm(
+            &mut next.items,
+            Accum::Replace,
+            &graph.rt,
+            &cur.users,
+            dim,
+            par,
+        );
+        if l > 1 || mean == LayerMean::WithInput {
+            for (n, &v) in next.users.iter_mut().zip(&g.users) {
+                *n += v;
+            }
+            for (n, &v) in next.items.iter_mut().zip(&g.items) {
+                *n += v;
+            }
+        }
+        std::mem::swap(&mut cur, &mut next);
+    }
+    for (o, &v) in out.users.iter_mut().zip(&cur.users) {
+        *o = v * scale;
+    }
+    for (o, &v) in out.items.iter_mut().zip(&cur.items) {
+        *o = v * scale;
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::Instant;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+pub use crate::contrastive::{ContrastParams, ViewKind};
 use crate::eval::rank_all;
 use crate::graph::normalized_adjacency;
 use crate::init::{random_tables, RandomInit};
@@ -21,6 +22,10 @@ use crate::{Embeddings, Error, Parallelism, Result, UserItems};
 pub enum ModelKind {
     Mf,
     LightGcn,
+    Sgl,
+    Sgcl,
+    SimGcl,
+    XSimGcl,
 }
 
 impl ModelKind {
@@ -28,9 +33,15 @@ impl ModelKind {
         match s {
             "mf" | "bpr" => Ok(ModelKind::Mf),
             "lightgcn" => Ok(ModelKind::LightGcn),
+            "sgl" => Ok(ModelKind::Sgl),
+            "sgcl" => Ok(ModelKind::Sgcl),
+            "simgcl" => Ok(ModelKind::SimGcl),
+            "xsimgcl" => Ok(ModelKind::XSimGcl),
             other => Err(Error::param(
                 "model",
-                format!("unknown model `{other}` (expected mf or lightgcn)"),
+                format!(
+                    "unknown model `{other}` (expected mf, lightgcn, sgl, sgcl, simgcl or xsimgcl)"
+                ),
             )),
         }
     }
@@ -39,7 +50,11 @@ impl ModelKind {
     pub fn random_init(self) -> RandomInit {
         match self {
             ModelKind::Mf => RandomInit::XavierNormal,
-            ModelKind::LightGcn => RandomInit::XavierUniform,
+            ModelKind::LightGcn
+            | ModelKind::Sgl
+            | ModelKind::Sgcl
+            | ModelKind::SimGcl
+            | ModelKind::XSimGcl => RandomInit::XavierUniform,
         }
     }
 }
@@ -95,6 +110,8 @@ pub struct TrainParams {
     pub valid_metric: String,
     /// Also evaluate the initial parameters (epoch 0) on validation and test.
     pub eval_initial: bool,
+    /// The contrastive models' own settings (ignored by MF and LightGCN).
+    pub contrast: ContrastParams,
 }
 
 impl Default for TrainParams {
@@ -113,6 +130,7 @@ impl Default for TrainParams {
             ks: vec![10, 20, 50],
             valid_metric: "ndcg@10".into(),
             eval_initial: false,
+            contrast: ContrastParams::default(),
         }
     }
 }
@@ -142,6 +160,7 @@ impl TrainParams {
                 format!("must be a non-negative number, got {}", self.reg_weight),
             );
         }
+        self.contrast.validate(self.model, self.layers)?;
         if self.ks.is_empty() || self.ks.contains(&0) {
             return bad(
                 "ks",
@@ -340,6 +359,7 @@ pub fn build_model(data: &TrainData, params: &TrainParams) -> Box<dyn Recommende
             let graph = Arc::new(normalized_adjacency(&data.train));
             Box::new(LightGcn::new(graph, params.layers, params.reg_weight))
         }
+        kind => crate::contrastive::build(kind, data, params),
     }
 }
 
@@ -446,6 +466,7 @@ pub fn train(
 
     for epoch in 1..=params.epochs {
         let t0 = Instant::now();
+        model.start_epoch(epoch, par);
         shuffled_order(&mut shuffle_rng, n, &mut order);
         let mut loss_sum = 0.0;
         for (b, chunk) in order.chunks(params.batch_size).enumerate() {

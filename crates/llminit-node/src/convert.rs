@@ -2,7 +2,7 @@
 //! from the core (`TrainParams::default()`), in one place.
 
 use llminit_core::metrics::MetricTable;
-use llminit_core::train::{ModelKind, Protocol, TrainParams};
+use llminit_core::train::{ContrastParams, ModelKind, Protocol, TrainParams, ViewKind};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -16,7 +16,7 @@ pub fn to_js_error(err: llminit_core::Error) -> napi::Error {
 #[napi(object)]
 #[derive(Default)]
 pub struct JsTrainOptions {
-    /// `mf` or `lightgcn`.
+    /// `mf`, `lightgcn`, `sgl`, `sgcl`, `simgcl` or `xsimgcl`.
     pub model: Option<String>,
     pub dim: Option<u32>,
     pub layers: Option<u32>,
@@ -33,6 +33,18 @@ pub struct JsTrainOptions {
     pub eval_initial: Option<bool>,
     /// Worker threads (default: all cores). Results do not depend on it.
     pub threads: Option<u32>,
+    /// Contrastive weight λ (default per model: sgl 0.05, simgcl 0.5, xsimgcl 0.2).
+    pub ssl_weight: Option<f64>,
+    /// Contrastive temperature τ (default per model: 0.2; xsimgcl 0.15).
+    pub temperature: Option<f64>,
+    /// SimGCL/XSimGCL noise magnitude ε (default simgcl 0.1, xsimgcl 0.2).
+    pub noise_eps: Option<f64>,
+    /// SGL dropout ratio ρ (default 0.1).
+    pub drop_ratio: Option<f64>,
+    /// SGL view: `edge` (default), `node` or `walk`.
+    pub view: Option<String>,
+    /// XSimGCL contrastive layer l* (default 1).
+    pub cl_layer: Option<u32>,
 }
 
 impl TryFrom<&JsTrainOptions> for TrainParams {
@@ -62,6 +74,17 @@ impl TryFrom<&JsTrainOptions> for TrainParams {
                 .map_or(d.ks, |ks| ks.iter().map(|&k| k as usize).collect()),
             valid_metric: o.valid_metric.clone().unwrap_or(d.valid_metric),
             eval_initial: o.eval_initial.unwrap_or(d.eval_initial),
+            contrast: ContrastParams {
+                ssl_weight: o.ssl_weight.map(|v| v as f32).or(d.contrast.ssl_weight),
+                temperature: o.temperature.map(|v| v as f32).or(d.contrast.temperature),
+                noise_eps: o.noise_eps.map(|v| v as f32).or(d.contrast.noise_eps),
+                drop_ratio: o.drop_ratio.map_or(d.contrast.drop_ratio, |v| v as f32),
+                view: match &o.view {
+                    Some(v) => ViewKind::parse(v).map_err(to_js_error)?,
+                    None => d.contrast.view,
+                },
+                cl_layer: o.cl_layer.map_or(d.contrast.cl_layer, |v| v as usize),
+            },
         })
     }
 }

@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use super::{add_bpr_gradient, clear_batch_rows, score_differences, Recommender};
-use crate::frontier::{final_layer, gather_rows, scatter_rows, Frontier, RowSet, SparseLevels};
+use crate::frontier::{final_layer, forward_levels, scatter_rows, Frontier, RowSet, SparseLevels};
 use crate::graph::NormalizedGraph;
 use crate::loss::{bpr, gathered_norm, Reduction};
 use crate::propagate::{propagate_mean, PropagationBuffers};
@@ -92,20 +92,15 @@ impl Recommender for LightGcn {
             .unique(nu, ni, &batch.users, &[&batch.pos, &batch.neg]);
 
         // Forward on the rows that reach the batch: need[L] = S, need[l] = S ∪ N(need[l+1]).
-        let mut need = vec![RowSet::default(); layers + 1];
-        if layers > 0 {
-            need[layers] = batch_rows.clone();
-            for l in (1..layers).rev() {
-                need[l] = self.frontier.expand(g, &batch_rows, &need[l + 1]);
-            }
-        }
-        for l in 1..=layers {
-            let (done, rest) = levels.split_at_mut(l - 1);
-            let x = if l == 1 { params } else { &done[l - 2] };
-            let out = &mut rest[0];
-            gather_rows(&mut out.users, &need[l].users, &g.r, &x.items, d, par);
-            gather_rows(&mut out.items, &need[l].items, &g.rt, &x.users, d, par);
-        }
+        forward_levels(
+            &mut self.frontier,
+            g,
+            params,
+            levels,
+            &batch_rows,
+            par,
+            &mut |_, _, _| {},
+        );
         // F_S with the same operation order as `propagate_mean`: ((E + H1) + H2)·1/(L+1).
         let scale = 1.0 / (layers as f32 + 1.0);
         let f = &mut self.f;

@@ -2,14 +2,23 @@
 //! with its gradient for a batch, and the final representations that score (user, item) pairs
 //! and rank all items. One model per file.
 
+pub mod layered;
 pub mod lightgcn;
 pub mod mf;
+pub mod sgcl;
+pub mod sgl;
+pub mod simgcl;
+pub mod xsimgcl;
 
 use crate::sampler::Batch;
 use crate::{Embeddings, Parallelism};
 
 pub use lightgcn::LightGcn;
 pub use mf::MfBpr;
+pub use sgcl::Sgcl;
+pub use sgl::Sgl;
+pub use simgcl::SimGcl;
+pub use xsimgcl::{NoisyParams, XSimGcl};
 
 pub trait Recommender: Send {
     /// Short name used in reports (`"mf"`, `"lightgcn"`).
@@ -28,6 +37,10 @@ pub trait Recommender: Send {
         grad: &mut Embeddings,
         par: Parallelism,
     ) -> f64;
+
+    /// Called by the training loop before the batches of `epoch` (1-based); SGL rebuilds its
+    /// augmented views here. Nothing by default.
+    fn start_epoch(&mut self, _epoch: usize, _par: Parallelism) {}
 }
 
 /// ⟨a, b⟩ summed in a fixed order (deterministic, vectorizable: eight partial sums).
@@ -117,6 +130,134 @@ pub(crate) mod gradcheck {
                 neg: vec![1],
             },
         )
+    }
+
+    /// Parameters drawn uniformly from [−1, 1), seeded.
+    pub fn random_params(n_users: usize, n_items: usize, dim: usize, seed: u64) -> Embeddings {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut p = Embeddings::zeros(n_users, n_items, dim);
+        p.users
+            .iter_mut()
+            .chain(p.items.iter_mut())
+            .for_each(|v| *v = rng.gen_range(-1.0..1.0));
+        p
+    }
+
+    /// Four users, five items, seven edges; d = 3 random parameters.
+    pub fn tiny_graph() -> (std::sync::Arc<crate::graph::NormalizedGraph>, Embeddings) {
+        let train =
+            crate::UserItems::from_pairs(4, 5, &[0, 0, 1, 1, 2, 3, 3], &[0, 1, 1, 2, 3, 4, 0])
+                .unwrap();
+        (
+            std::sync::Arc::new(crate::graph::normalized_adjacency(&train)),
+            random_params(4, 5, 3, 9),
+        )
+    }
+
+    /// A batch with a repeated user and a positive that is also a negative elsewhere.
+    pub fn small_batch() -> Batch {
+        Batch {
+            users: vec![0, 1, 0, 3],
+            pos: vec![1, 2, 0, 4],
+            neg: vec![3, 1, 4, 2],
+        }
+    }
+
+    /// SimGCL/XSimGCL's loss written out in f64 from final tables: BPR (mean, −log(1e-10 + σ)),
+    /// λ_reg/B times the Frobenius norms of F_u[u], F_i[i⁺] (and F_i[i⁻] with `neg_norm`), and λ
+    /// times the mean InfoNCE (cosine/τ) of `view1` against `view2` over the unique users and
+    /// over the unique positive items.
+    pub fn reference_loss(
+        rec: &Embeddings,
+        view1: &Embeddings,
+        view2: &Embeddings,
+        batch: &Batch,
+        p: super::NoisyParams,
+        neg_norm: bool,
+    ) -> f64 {
+        let f64s = |x: &[f32]| x.iter().map(|&v| v as f64).collect::<Vec<f64>>();
+        let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+        let b = batch.len() as f64;
+        let mut loss = 0.0;
+        for k in 0..batch.len() {
+            let u = f64s(rec.user(batch.users[k] as usize));
+            let x = dot(&u, &f64s(rec.item(batch.pos[k] as usize)))
+                - dot(&u, &f64s(rec.item(batch.neg[k] as usize)));
+            loss -= (1e-10 + 1.0 / (1.0 + (-x).exp())).ln() / b;
+        }
+        let norm = |rows: &[u32], table: &dyn Fn(usize) -> Vec<f64>| {
+            rows.iter()
+                .map(|&r| table(r as usize).iter().map(|v| v * v).sum::<f64>())
+                .sum::<f64>()
+                .sqrt()
+        };
+        let fu = |r: usize| f64s(rec.user(r));
+        let fi = |r: usize| f64s(rec.item(r));
+        let mut norms = norm(&batch.users, &fu) + norm(&batch.pos, &fi);
+        if neg_norm {
+            norms += norm(&batch.neg, &fi);
+        }
+        loss += p.reg_weight as f64 / b * norms;
+        let unit = |x: Vec<f64>| {
+            let n = dot(&x, &x).sqrt().max(1e-12);
+            x.into_iter().map(|v| v / n).collect::<Vec<f64>>()
+        };
+        let nce = |ids: &[u32], v1: &dyn Fn(usize) -> Vec<f64>, v2: &dyn Fn(usize) -> Vec<f64>| {
+            let mut ids = ids.to_vec();
+            ids.sort();
+            ids.dedup();
+            let a: Vec<Vec<f64>> = ids.iter().map(|&r| unit(v1(r as usize))).collect();
+            let c: Vec<Vec<f64>> = ids.iter().map(|&r| unit(v2(r as usize))).collect();
+            let n = ids.len();
+            (0..n)
+                .map(|i| {
+                    let z: f64 = (0..n)
+                        .map(|j| (dot(&a[i], &c[j]) / p.tau as f64).exp())
+                        .sum();
+                    z.ln() - dot(&a[i], &c[i]) / p.tau as f64
+                })
+                .sum::<f64>()
+                / n as f64
+        };
+        let cl = nce(&batch.users, &|r| f64s(view1.user(r)), &|r| {
+            f64s(view2.user(r))
+        }) + nce(&batch.pos, &|r| f64s(view1.item(r)), &|r| {
+            f64s(view2.item(r))
+        });
+        loss + p.ssl_weight as f64 * cl
+    }
+
+    /// [`check`] for models whose loss changes from call to call (noise, views): every
+    /// evaluation uses a fresh model from `make`, so all of them see the first step's noise.
+    pub fn check_fresh(
+        make: &mut (dyn FnMut() -> Box<dyn Recommender> + Send),
+        params: &Embeddings,
+        batch: &Batch,
+        eps: f32,
+        tol: f32,
+    ) {
+        struct Fresh<'a>(&'a mut (dyn FnMut() -> Box<dyn Recommender> + Send));
+        impl Recommender for Fresh<'_> {
+            fn name(&self) -> &'static str {
+                "fresh"
+            }
+            fn forward(&mut self, p: &Embeddings, out: &mut Embeddings, par: Parallelism) {
+                (self.0)().forward(p, out, par)
+            }
+            fn loss_and_grad(
+                &mut self,
+                p: &Embeddings,
+                b: &Batch,
+                g: &mut Embeddings,
+                par: Parallelism,
+            ) -> f64 {
+                let mut m = (self.0)();
+                m.start_epoch(1, par);
+                m.loss_and_grad(p, b, g, par)
+            }
+        }
+        check(&mut Fresh(make), params, batch, eps, tol);
     }
 
     pub fn check(
