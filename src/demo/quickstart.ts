@@ -72,7 +72,7 @@ export function quickstartVerdict(runs: { strategy: string; recall: number; ndcg
  *   (the same validation as `train`), and whatever `train` throws.
  */
 export async function quickstart(options: QuickstartOptions = {}, run: { onProgress?: (e: QuickstartProgress) => void; signal?: AbortSignal } = {}): Promise<QuickstartReport> {
-  const strategies = options.strategies ?? QUICKSTART_DEFAULTS.strategies
+  const strategies = [...(options.strategies ?? QUICKSTART_DEFAULTS.strategies)]
   if (strategies.length === 0) throw new LlminitError('ERR_LLMINIT_INVALID_OPTION', 'quickstart: at least one strategy is needed')
   const settings = {
     data: options.data ?? BUNDLED_OFFICE.data,

@@ -220,8 +220,6 @@ impl Layered {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::normalized_adjacency;
-    use crate::UserItems;
     use rand::{Rng, SeedableRng};
 
     /// The restricted forward and the Horner backward against the full propagation: F on the
@@ -230,16 +228,7 @@ mod tests {
     fn restricted_matches_full_propagation() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
         let (nu, ni) = (50usize, 30usize);
-        let us: Vec<u32> = (0..200).map(|_| rng.gen_range(0..nu as u32)).collect();
-        let is: Vec<u32> = (0..200).map(|_| rng.gen_range(0..ni as u32)).collect();
-        let g = Arc::new(normalized_adjacency(
-            &UserItems::from_pairs(nu, ni, &us, &is).unwrap(),
-        ));
-        let mut p = Embeddings::zeros(nu, ni, 8);
-        p.users
-            .iter_mut()
-            .chain(p.items.iter_mut())
-            .for_each(|v| *v = rng.gen_range(-0.5..0.5));
+        let (g, p) = crate::models::gradcheck::random_graph(&mut rng, nu, ni, 200, 8);
         for mean in [LayerMean::WithInput, LayerMean::WithoutInput] {
             for layers in [1usize, 2, 3] {
                 let mut m = Layered::new(g.clone(), layers, mean);

@@ -281,16 +281,7 @@ mod tests {
     fn restricted_step_matches_full_propagation() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
         let (nu, ni) = (50usize, 30usize);
-        let us: Vec<u32> = (0..200).map(|_| rng.gen_range(0..nu as u32)).collect();
-        let is: Vec<u32> = (0..200).map(|_| rng.gen_range(0..ni as u32)).collect();
-        let g = Arc::new(normalized_adjacency(
-            &UserItems::from_pairs(nu, ni, &us, &is).unwrap(),
-        ));
-        let mut p = Embeddings::zeros(nu, ni, 8);
-        p.users
-            .iter_mut()
-            .chain(p.items.iter_mut())
-            .for_each(|v| *v = rng.gen_range(-0.5..0.5));
+        let (g, p) = crate::models::gradcheck::random_graph(&mut rng, nu, ni, 200, 8);
         let batch = Batch {
             users: vec![3, 7, 3, 40],
             pos: vec![1, 2, 9, 29],

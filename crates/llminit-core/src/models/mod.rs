@@ -144,6 +144,34 @@ pub(crate) mod gradcheck {
         p
     }
 
+    /// A random graph of `n_users` × `n_items` from `edges` uniform (user, item) draws (repeats
+    /// kept), then d-dimensional parameters uniform in [−0.5, 0.5), all drawn from `rng` in that order.
+    pub fn random_graph(
+        rng: &mut rand_chacha::ChaCha8Rng,
+        n_users: usize,
+        n_items: usize,
+        edges: usize,
+        dim: usize,
+    ) -> (std::sync::Arc<crate::graph::NormalizedGraph>, Embeddings) {
+        use rand::Rng;
+        let us: Vec<u32> = (0..edges)
+            .map(|_| rng.gen_range(0..n_users as u32))
+            .collect();
+        let is: Vec<u32> = (0..edges)
+            .map(|_| rng.gen_range(0..n_items as u32))
+            .collect();
+        let train = crate::UserItems::from_pairs(n_users, n_items, &us, &is).unwrap();
+        let mut p = Embeddings::zeros(n_users, n_items, dim);
+        p.users
+            .iter_mut()
+            .chain(p.items.iter_mut())
+            .for_each(|v| *v = rng.gen_range(-0.5..0.5));
+        (
+            std::sync::Arc::new(crate::graph::normalized_adjacency(&train)),
+            p,
+        )
+    }
+
     /// Four users, five items, seven edges; d = 3 random parameters.
     pub fn tiny_graph() -> (std::sync::Arc<crate::graph::NormalizedGraph>, Embeddings) {
         let train =
