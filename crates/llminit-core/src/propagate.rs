@@ -224,12 +224,15 @@ pub fn propagate_layers(
     }
 }
 
-/// The backward of [`propagate_layers`]: given G = ∂L/∂out, writes ∂L/∂e =
-/// s Σ_l A_1 ⋯ A_l G over the averaged layers (each graph symmetric, s the mean's scale), by
-/// Horner's rule from the last layer: K ← [layer l−1 averaged]·G + A_l K. For one repeated
-/// graph this equals [`propagate_mean`] of G; SGL's random walk needs the reversed order.
+/// The backward of [`propagate_layers`]: given G = ∂L/∂out, writes (`Accum::Replace`) or adds
+/// (`Accum::Add`) ∂L/∂e = s Σ_l A_1 ⋯ A_l G over the averaged layers (each graph symmetric, s the
+/// mean's scale), by Horner's rule from the last layer: K ← [layer l−1 averaged]·G + A_l K. For
+/// one repeated graph this equals [`propagate_mean`] of G; SGL's random walk needs the reversed
+/// order. The dense passes are split across threads, each element computed alone, so the result
+/// does not depend on the split.
 pub fn propagate_layers_transpose(
     out: &mut Embeddings,
+    accum: Accum,
     graphs: &[&NormalizedGraph],
     g: &Embeddings,
     mean: LayerMean,
@@ -238,6 +241,10 @@ pub fn propagate_layers_transpose(
 ) {
     let (dim, layers) = (g.dim, graphs.len());
     if out.users.len() != g.users.len() || out.items.len() != g.items.len() {
+        assert!(
+            accum == Accum::Replace,
+            "propagate_layers_transpose: shapes"
+        );
         *out = Embeddings::zeros(g.n_users, g.n_items, dim);
     }
     out.dim = dim;
@@ -268,20 +275,33 @@ pub fn propagate_layers_transpose(
             par,
         );
         if l > 1 || mean == LayerMean::WithInput {
-            for (n, &v) in next.users.iter_mut().zip(&g.users) {
-                *n += v;
-            }
-            for (n, &v) in next.items.iter_mut().zip(&g.items) {
-                *n += v;
-            }
+            elementwise(&mut next.users, &g.users, par, |n, v| *n += v);
+            elementwise(&mut next.items, &g.items, par, |n, v| *n += v);
         }
         std::mem::swap(&mut cur, &mut next);
     }
-    for (o, &v) in out.users.iter_mut().zip(&cur.users) {
-        *o = v * scale;
+    match accum {
+        Accum::Replace => {
+            elementwise(&mut out.users, &cur.users, par, |o, v| *o = v * scale);
+            elementwise(&mut out.items, &cur.items, par, |o, v| *o = v * scale);
+        }
+        Accum::Add => {
+            elementwise(&mut out.users, &cur.users, par, |o, v| *o += v * scale);
+            elementwise(&mut out.items, &cur.items, par, |o, v| *o += v * scale);
+        }
     }
-    for (o, &v) in out.items.iter_mut().zip(&cur.items) {
-        *o = v * scale;
+}
+
+/// `f(out_k, x_k)` for every k, split across threads in fixed chunks.
+fn elementwise(out: &mut [f32], x: &[f32], par: Parallelism, f: impl Fn(&mut f32, f32) + Sync) {
+    const CHUNK: usize = 1 << 14;
+    let apply = |o: &mut [f32], x: &[f32]| o.iter_mut().zip(x).for_each(|(o, &v)| f(o, v));
+    match par {
+        Parallelism::Sequential => apply(out, x),
+        Parallelism::Rayon => out
+            .par_chunks_mut(CHUNK)
+            .zip(x.par_chunks(CHUNK))
+            .for_each(|(o, x)| apply(o, x)),
     }
 }
 
@@ -460,6 +480,70 @@ mod tests {
         );
         for (a, b) in out.iter().zip(&fresh) {
             assert!((a - (b + 1.0)).abs() < 1e-5);
+        }
+    }
+
+    /// The transpose of one repeated (symmetric) graph is the forward of G; `Accum::Add` adds
+    /// exactly what `Replace` writes, with one or two threads alike.
+    #[test]
+    fn transpose_is_the_forward_of_a_symmetric_graph_and_adds_when_asked() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let (g, e) = crate::models::gradcheck::random_graph(&mut rng, 40, 25, 150, 6);
+        for mean in [LayerMean::WithInput, LayerMean::WithoutInput] {
+            let graphs = [&*g, &*g];
+            let mut bufs = PropagationBuffers::default();
+            let mut fwd = Embeddings::default();
+            propagate_layers(
+                &mut fwd,
+                &graphs,
+                &e,
+                mean,
+                &mut bufs,
+                Parallelism::Sequential,
+            );
+            let mut back = Embeddings::default();
+            propagate_layers_transpose(
+                &mut back,
+                Accum::Replace,
+                &graphs,
+                &e,
+                mean,
+                &mut bufs,
+                Parallelism::Rayon,
+            );
+            for (a, b) in back
+                .users
+                .iter()
+                .chain(&back.items)
+                .zip(fwd.users.iter().chain(&fwd.items))
+            {
+                assert!((a - b).abs() < 1e-6, "{mean:?}: {a} vs {b}");
+            }
+            let mut sum = Embeddings::zeros(40, 25, 6);
+            sum.users
+                .iter_mut()
+                .chain(sum.items.iter_mut())
+                .for_each(|v| *v = rng.gen_range(-1.0..1.0));
+            let before = sum.clone();
+            propagate_layers_transpose(
+                &mut sum,
+                Accum::Add,
+                &graphs,
+                &e,
+                mean,
+                &mut bufs,
+                Parallelism::Sequential,
+            );
+            for ((s, b), r) in sum
+                .users
+                .iter()
+                .chain(&sum.items)
+                .zip(before.users.iter().chain(&before.items))
+                .zip(back.users.iter().chain(&back.items))
+            {
+                assert_eq!(*s, b + r);
+            }
         }
     }
 }

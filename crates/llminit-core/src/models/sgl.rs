@@ -11,12 +11,15 @@
 //! users (items) of the second view, summed over the batch ([`crate::contrast::info_nce`],
 //! blocked B × 512 tiles, fused log-sum-exp).
 //! Gradient: BPR's G on the batch rows goes back through the training graph on the restricted
-//! rows ([`super::layered`]); the views' gradients (dense for V″) go back through their own
-//! graphs ([`crate::propagate::propagate_layers_transpose`]); the norms' as in LightGCN.
+//! rows ([`super::layered`]); the views' gradients go back through their own graphs: V′'s only
+//! touches the batch rows, so for edge and node dropout V′ runs forward and backward on those
+//! rows alone (as the training graph does); V″'s is dense
+//! ([`crate::propagate::propagate_layers_transpose`]); the norms' as in LightGCN.
 
 use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
 use super::layered::{batch_norms, fit, BprTerm, Layered};
 use super::xsimgcl::NoisyParams;
@@ -27,7 +30,7 @@ use crate::contrast::{
 use crate::graph::NormalizedGraph;
 use crate::loss::Reduction;
 use crate::propagate::{
-    propagate_layers, propagate_layers_transpose, LayerMean, PropagationBuffers,
+    propagate_layers, propagate_layers_transpose, Accum, LayerMean, PropagationBuffers,
 };
 use crate::sampler::Batch;
 use crate::views::{dropout_view, ViewKind};
@@ -42,6 +45,9 @@ pub struct Sgl {
     rng: ChaCha8Rng,
     /// Per view, the graph of each layer (one shared graph unless a random walk).
     views: [Vec<Arc<NormalizedGraph>>; 2],
+    /// V′ on the batch rows only (its graph replaced every epoch); unused for random walks,
+    /// whose layers differ.
+    v1: Layered,
     f: Embeddings,
     g: Embeddings,
     fv: [Embeddings; 2],
@@ -75,7 +81,8 @@ impl Sgl {
         rng: ChaCha8Rng,
     ) -> Self {
         Sgl {
-            main: Layered::new(graph, p.layers, LayerMean::WithInput),
+            main: Layered::new(graph.clone(), p.layers, LayerMean::WithInput),
+            v1: Layered::new(graph, p.layers, LayerMean::WithInput),
             train,
             p,
             view,
@@ -118,6 +125,12 @@ impl Sgl {
                 }
             };
         }
+        self.v1.graph = self.views[0][0].clone();
+    }
+
+    /// Whether V′ can run on the batch rows alone (one graph for every layer).
+    fn restricted_v1(&self) -> bool {
+        self.view != ViewKind::RandomWalk
     }
 }
 
@@ -170,6 +183,22 @@ fn contrast_all(
     loss
 }
 
+/// `out += x` over both tables, split across threads: each element is one addition, so the
+/// result does not depend on the split.
+fn add_tables(out: &mut Embeddings, x: &Embeddings, par: Parallelism) {
+    const CHUNK: usize = 1 << 14;
+    let add = |o: &mut [f32], x: &[f32]| o.iter_mut().zip(x).for_each(|(o, &v)| *o += v);
+    for (o, x) in [(&mut out.users, &x.users), (&mut out.items, &x.items)] {
+        match par {
+            Parallelism::Sequential => add(o, x),
+            Parallelism::Rayon => o
+                .par_chunks_mut(CHUNK)
+                .zip(x.par_chunks(CHUNK))
+                .for_each(|(o, x)| add(o, x)),
+        }
+    }
+}
+
 impl Recommender for Sgl {
     fn name(&self) -> &'static str {
         "sgl"
@@ -200,7 +229,13 @@ impl Recommender for Sgl {
             .forward_rows(params, &rows, &mut self.f, None, None, par);
         let mut loss = self.bpr.add(&self.f, batch, Reduction::Sum, &mut self.g);
 
-        for (v, f) in self.fv.iter_mut().enumerate() {
+        let restricted = self.restricted_v1();
+        let rows1 = restricted.then(|| self.v1.rows(&batch.users, &[&batch.pos]));
+        if let Some(rows1) = &rows1 {
+            self.v1
+                .forward_rows(params, rows1, &mut self.fv[0], None, None, par);
+        }
+        for (v, f) in self.fv.iter_mut().enumerate().skip(restricted as usize) {
             let graphs: Vec<&NormalizedGraph> = self.views[v].iter().map(|g| &**g).collect();
             propagate_layers(
                 f,
@@ -243,22 +278,21 @@ impl Recommender for Sgl {
         self.main.backward(grad, &self.g, &rows, &[], par);
         self.g.zero_rows(&rows.users, &rows.items);
         for v in 0..2 {
-            let graphs: Vec<&NormalizedGraph> = self.views[v].iter().map(|g| &**g).collect();
-            propagate_layers_transpose(
-                &mut self.back,
-                &graphs,
-                &self.gv[v],
-                LayerMean::WithInput,
-                &mut self.bufs,
-                par,
-            );
-            for (o, &b) in grad
-                .users
-                .iter_mut()
-                .chain(grad.items.iter_mut())
-                .zip(self.back.users.iter().chain(&self.back.items))
-            {
-                *o += b;
+            if let (0, Some(rows1)) = (v, &rows1) {
+                self.v1
+                    .backward(&mut self.back, &self.gv[0], rows1, &[], par);
+                add_tables(grad, &self.back, par);
+            } else {
+                let graphs: Vec<&NormalizedGraph> = self.views[v].iter().map(|g| &**g).collect();
+                propagate_layers_transpose(
+                    grad,
+                    Accum::Add,
+                    &graphs,
+                    &self.gv[v],
+                    LayerMean::WithInput,
+                    &mut self.bufs,
+                    par,
+                );
             }
         }
         self.gv[0].zero_rows(&batch.users, &batch.pos);
