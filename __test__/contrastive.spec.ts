@@ -6,7 +6,7 @@ import test from 'ava'
 import { trainModel } from '../index.js'
 import { loadInteractions, splitInteractions } from '../src/data/index.js'
 import { LlminitError } from '../src/errors.js'
-import { train, type TrainConfig } from '../src/index.js'
+import { resolveTrainConfig, train, type TrainConfig } from '../src/index.js'
 import { trainData } from '../src/train.js'
 import { ML100K, popularityRecall } from './helpers.js'
 
@@ -16,7 +16,10 @@ import { ML100K, popularityRecall } from './helpers.js'
  * from epoch 1 for simgcl and xsimgcl, sgl stays far below most-popular after 2 epochs, and
  * simgcl is still below it at λ = 0.01 after 3), so these runs check the whole training path with
  * a smaller contrastive weight; the losses and gradients at any λ are pinned by the Rust tests.
- * SGCL has no λ and runs at its defaults.
+ * The weighting itself matches the reference code (RecBole/LLMInit SGL sums BPR and InfoNCE;
+ * SELFRec averages both): there too the contrastive gradient outweighs BPR's at a random init
+ * (by a hand estimate ~5× for SGL, ~30× for XSimGCL, ~900× for SimGCL), and these λ are about
+ * where the two balance. SGCL has no λ and runs at its defaults.
  */
 const RUNS: Array<[string, Partial<TrainConfig>]> = [
   ['sgl', { sslWeight: 0.005 }],
@@ -40,6 +43,14 @@ for (const [model, extra] of RUNS) {
     for (const h of report.history) t.true(Number.isFinite(h.loss), `loss ${h.loss}`)
   })
 }
+
+test('regularization weight defaults per model: the reference code of each (SELFRec 1e-4 for simgcl and xsimgcl)', (t) => {
+  const reg = (model: TrainConfig['model'], extra: Partial<TrainConfig> = {}) => resolveTrainConfig({ data: 'x', model, ...extra }).regWeight
+  for (const model of ['mf', 'lightgcn', 'sgl', 'sgcl'] as const) t.is(reg(model), 1e-5, model)
+  t.is(reg('simgcl'), 1e-4)
+  t.is(reg('xsimgcl'), 1e-4)
+  t.is(reg('simgcl', { regWeight: 0 }), 0, 'an explicit value is kept')
+})
 
 const badOptions: Array<[string, Record<string, unknown>, RegExp]> = [
   ['temperature 0', { data: ML100K, model: 'sgl', temperature: 0 }, /option temperature \(--temperature\).*> 0/],

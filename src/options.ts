@@ -77,7 +77,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'batchSize', flag: '--batch-size <n>', kind: 'integer', min: 1, default: 256, description: 'training batch size' },
   { key: 'epochs', flag: '--epochs <n>', kind: 'integer', min: 1, default: 300, description: 'maximum epochs' },
   { key: 'patience', flag: '--patience <n>', kind: 'integer', min: 0, default: 10, description: 'early stopping: evaluations without improvement before stopping' },
-  { key: 'regWeight', flag: '--reg-weight <w>', kind: 'number', min: 0, default: 1e-5, description: 'embedding-norm weight λ (LightGCN, SGL: initial rows; SimGCL, XSimGCL: propagated rows; SGCL has none)' },
+  { key: 'regWeight', flag: '--reg-weight <w>', kind: 'number', min: 0, description: 'embedding-norm weight λ (default per model: 1e-5; simgcl, xsimgcl 1e-4 as SELFRec. LightGCN, SGL: initial rows; SimGCL, XSimGCL: propagated rows; SGCL has none)' },
   { key: 'seed', flag: '--seed <n>', kind: 'integer', min: 0, max: 4294967295, default: 2020, description: 'seed for the split, init and sampling' },
   { key: 'split', flag: '--split <mode>', kind: 'string', choices: SPLITS, default: 'loo-random', description: 'leave-one-out (random or time order) or 0.8/0.1/0.1 ratio' },
   { key: 'protocol', flag: '--protocol <name>', kind: 'string', choices: PROTOCOLS, default: 'standard', description: 'evaluation protocol: standard (training items masked) or reference (the LLMInit code: nothing masked)' },
@@ -207,6 +207,11 @@ function check(spec: OptionSpec, value: unknown): unknown {
   }
 }
 
+/** The reference code's regularization weight: 1e-5 (LLMInit's configs, RecBole), 1e-4 for SimGCL and XSimGCL (SELFRec). */
+export function defaultRegWeight(model: Model): number {
+  return model === 'simgcl' || model === 'xsimgcl' ? 1e-4 : 1e-5
+}
+
 /** Validates a config against the table and fills the defaults. Unknown keys are errors. */
 export function resolveTrainConfig(config: TrainConfig): ResolvedTrainConfig {
   const known = new Map(TRAIN_OPTIONS.map((o) => [o.key, o]))
@@ -230,6 +235,7 @@ export function resolveTrainConfig(config: TrainConfig): ResolvedTrainConfig {
   const hasVectors = EMBEDDING_SOURCE_KEYS.some((key) => out[key] !== undefined)
   checkEmbeddingSource(out)
   if (out.init === undefined) out.init = hasVectors ? RECOMMENDED_INIT : 'none'
+  if (out.regWeight === undefined) out.regWeight = defaultRegWeight(out.model as Model)
   const resolved = out as unknown as ResolvedTrainConfig
   if (resolved.init !== 'none' && !hasVectors) {
     throw new LlminitError(

@@ -46,6 +46,15 @@ impl ModelKind {
         }
     }
 
+    /// The reference code's regularization weight: 1e-5 (the LLMInit configs, RecBole's
+    /// LightGCN and SGL), 1e-4 for SimGCL and XSimGCL (SELFRec's `reg.lambda`).
+    pub fn default_reg_weight(self) -> f32 {
+        match self {
+            ModelKind::SimGcl | ModelKind::XSimGcl => 1e-4,
+            ModelKind::Mf | ModelKind::LightGcn | ModelKind::Sgl | ModelKind::Sgcl => 1e-5,
+        }
+    }
+
     /// RecBole's random initializer for the model (DESIGN.md §1 `none`).
     pub fn random_init(self) -> RandomInit {
         match self {

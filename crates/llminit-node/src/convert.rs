@@ -51,18 +51,21 @@ impl TryFrom<&JsTrainOptions> for TrainParams {
     type Error = napi::Error;
     fn try_from(o: &JsTrainOptions) -> Result<Self> {
         let d = TrainParams::default();
+        let model = match &o.model {
+            Some(m) => ModelKind::parse(m).map_err(to_js_error)?,
+            None => d.model,
+        };
         Ok(TrainParams {
-            model: match &o.model {
-                Some(m) => ModelKind::parse(m).map_err(to_js_error)?,
-                None => d.model,
-            },
+            model,
             dim: o.dim.map_or(d.dim, |v| v as usize),
             layers: o.layers.map_or(d.layers, |v| v as usize),
             lr: o.lr.map_or(d.lr, |v| v as f32),
             batch_size: o.batch_size.map_or(d.batch_size, |v| v as usize),
             epochs: o.epochs.map_or(d.epochs, |v| v as usize),
             patience: o.patience.map_or(d.patience, |v| v as usize),
-            reg_weight: o.reg_weight.map_or(d.reg_weight, |v| v as f32),
+            reg_weight: o
+                .reg_weight
+                .map_or(model.default_reg_weight(), |v| v as f32),
             seed: o.seed.map_or(d.seed, u64::from),
             protocol: match &o.protocol {
                 Some(p) => Protocol::parse(p).map_err(to_js_error)?,

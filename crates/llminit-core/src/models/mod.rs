@@ -193,7 +193,7 @@ pub(crate) mod gradcheck {
     }
 
     /// SimGCL/XSimGCL's loss written out in f64 from final tables: BPR (mean, −log(1e-10 + σ)),
-    /// λ_reg/B times the Frobenius norms of F_u[u], F_i[i⁺] (and F_i[i⁻] with `neg_norm`), and λ
+    /// λ_reg/B times the Frobenius norms of F_u[u] and F_i[i⁺] (SELFRec's `l2_reg_loss`), and λ
     /// times the mean InfoNCE (cosine/τ) of `view1` against `view2` over the unique users and
     /// over the unique positive items.
     pub fn reference_loss(
@@ -202,7 +202,6 @@ pub(crate) mod gradcheck {
         view2: &Embeddings,
         batch: &Batch,
         p: super::NoisyParams,
-        neg_norm: bool,
     ) -> f64 {
         let f64s = |x: &[f32]| x.iter().map(|&v| v as f64).collect::<Vec<f64>>();
         let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
@@ -222,10 +221,7 @@ pub(crate) mod gradcheck {
         };
         let fu = |r: usize| f64s(rec.user(r));
         let fi = |r: usize| f64s(rec.item(r));
-        let mut norms = norm(&batch.users, &fu) + norm(&batch.pos, &fi);
-        if neg_norm {
-            norms += norm(&batch.neg, &fi);
-        }
+        let norms = norm(&batch.users, &fu) + norm(&batch.pos, &fi);
         loss += p.reg_weight as f64 / b * norms;
         let unit = |x: Vec<f64>| {
             let n = dot(&x, &x).sqrt().max(1e-12);

@@ -4,13 +4,13 @@
 //! Three passes per step (DESIGN.md §2): a clean one, F = (1/L) Σ_{l=1..L} Â^l E, for BPR, and two
 //! perturbed ones F', F'' (noise sign(·) ⊙ n · ε after every layer, [`crate::noise`], drawn
 //! independently) for the contrast. Loss:
-//!   L = BPR_mean(F) + (λ_reg/B)(‖F_u[u]‖_F + ‖F_i[i⁺]‖_F + ‖F_i[i⁻]‖_F)
+//!   L = BPR_mean(F) + (λ_reg/B)(‖F_u[u]‖_F + ‖F_i[i⁺]‖_F)   (no negatives, as `SimGCL.py` l. 31)
 //!     + λ (InfoNCE(F'_u, F''_u) over the batch's unique users + the same over its unique
 //!          positive items),
 //! InfoNCE at temperature τ on L2-normalized rows, averaged ([`crate::contrast::contrast_rows`]).
 //! Gradient: the noise has zero derivative, so the three passes share one Jacobian and
 //! ∂L/∂E = Σ_{l=1..L} Â^l (G + G' + G'')/L — one backward for all three.
-//! Defaults (SELFRec `conf/SimGCL.yaml`): λ = 0.5, ε = 0.1, τ = 0.2.
+//! Defaults (SELFRec `conf/SimGCL.yaml`): λ = 0.5, ε = 0.1, τ = 0.2, λ_reg = 1e-4.
 
 use std::sync::Arc;
 
@@ -84,7 +84,7 @@ impl Recommender for SimGcl {
 
         let [f, f1, f2] = &self.f;
         let mut loss = self.bpr.add(f, batch, Reduction::Mean, &mut self.g)
-            + batch_norms(f, batch, true, p.reg_weight, &mut self.g);
+            + batch_norms(f, batch, false, p.reg_weight, &mut self.g);
         let cl = contrast_rows(
             f1,
             f2,
@@ -125,7 +125,7 @@ mod tests {
         }
     }
 
-    /// With ε = 0 all three passes are the noiseless F: BPR, norms (negatives included) and
+    /// With ε = 0 all three passes are the noiseless F: BPR, norms (users and positives) and
     /// InfoNCE of F against itself, computed in f64 from the full propagation.
     #[test]
     fn loss_without_noise_matches_the_formula() {
@@ -136,7 +136,7 @@ mod tests {
         let mut m = SimGcl::new(g, np);
         let mut f = Embeddings::default();
         m.forward(&p, &mut f, Parallelism::Sequential);
-        let want = gradcheck::reference_loss(&f, &f, &f, &batch, np, true);
+        let want = gradcheck::reference_loss(&f, &f, &f, &batch, np);
         let mut grad = Embeddings::default();
         let got = m.loss_and_grad(&p, &batch, &mut grad, Parallelism::Sequential);
         assert!((got - want).abs() < 1e-5, "{got} vs {want}");

@@ -179,7 +179,7 @@ pub(crate) mod tests {
         // H_1 = Â E, computed as the full mean of one layer without the input.
         let mut h1 = Embeddings::default();
         Layered::new(g, 1, LayerMean::WithoutInput).full(&p, &mut h1, Parallelism::Sequential);
-        let want = gradcheck::reference_loss(&f, &f, &h1, &batch, np, false);
+        let want = gradcheck::reference_loss(&f, &f, &h1, &batch, np);
         let mut grad = Embeddings::default();
         let got = m.loss_and_grad(&p, &batch, &mut grad, Parallelism::Sequential);
         assert!((got - want).abs() < 1e-5, "{got} vs {want}");
