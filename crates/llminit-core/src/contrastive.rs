@@ -8,7 +8,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::graph::normalized_adjacency;
-use crate::models::{NoisyParams, Recommender, Sgcl, Sgl, SimGcl, XSimGcl};
+use crate::models::{NoisyParams, Recommender, Sgcl, Sgl, SglParams, SimGcl, XSimGcl};
 use crate::train::{ModelKind, TrainData, TrainParams};
 use crate::{Error, Result};
 
@@ -139,14 +139,15 @@ pub fn build(kind: ModelKind, data: &TrainData, params: &TrainParams) -> Box<dyn
         ModelKind::Sgl => {
             let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
             rng.set_stream(4);
-            Box::new(Sgl::new(
-                graph,
-                Arc::new(data.train.clone()),
-                noisy,
-                params.contrast.view,
-                params.contrast.drop_ratio,
-                rng,
-            ))
+            let p = SglParams {
+                layers: params.layers,
+                reg_weight: params.reg_weight,
+                ssl_weight: r.ssl_weight,
+                tau: r.temperature,
+                view: params.contrast.view,
+                drop_ratio: params.contrast.drop_ratio,
+            };
+            Box::new(Sgl::new(graph, Arc::new(data.train.clone()), p, rng))
         }
         ModelKind::Mf | ModelKind::LightGcn => unreachable!("not a contrastive model"),
     }

@@ -16,7 +16,7 @@ use crate::{Embeddings, Parallelism};
 pub use lightgcn::LightGcn;
 pub use mf::MfBpr;
 pub use sgcl::Sgcl;
-pub use sgl::Sgl;
+pub use sgl::{Sgl, SglParams};
 pub use simgcl::SimGcl;
 pub use xsimgcl::{NoisyParams, XSimGcl};
 

@@ -22,7 +22,6 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::layered::{batch_norms, fit, BprTerm, Layered};
-use super::xsimgcl::NoisyParams;
 use super::Recommender;
 use crate::contrast::{
     gather, info_nce, normalize_rows, normalize_rows_backward, scatter_add, InfoNceScratch,
@@ -36,12 +35,24 @@ use crate::sampler::Batch;
 use crate::views::{dropout_view, ViewKind};
 use crate::{Embeddings, Parallelism, UserItems};
 
+/// Hyper-parameters of SGL.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SglParams {
+    pub layers: usize,
+    pub reg_weight: f32,
+    /// λ_ssl, the contrastive term's weight.
+    pub ssl_weight: f32,
+    pub tau: f32,
+    /// How the two views perturb the training graph.
+    pub view: ViewKind,
+    /// ρ, the share of edges (or nodes) each view drops.
+    pub drop_ratio: f32,
+}
+
 pub struct Sgl {
     main: Layered,
     train: Arc<UserItems>,
-    p: NoisyParams,
-    view: ViewKind,
-    ratio: f32,
+    p: SglParams,
     rng: ChaCha8Rng,
     /// Per view, the graph of each layer (one shared graph unless a random walk).
     views: [Vec<Arc<NormalizedGraph>>; 2],
@@ -75,9 +86,7 @@ impl Sgl {
     pub fn new(
         graph: Arc<NormalizedGraph>,
         train: Arc<UserItems>,
-        p: NoisyParams,
-        view: ViewKind,
-        ratio: f32,
+        p: SglParams,
         rng: ChaCha8Rng,
     ) -> Self {
         Sgl {
@@ -85,8 +94,6 @@ impl Sgl {
             v1: Layered::new(graph, p.layers, LayerMean::WithInput),
             train,
             p,
-            view,
-            ratio,
             rng,
             views: Default::default(),
             f: Embeddings::default(),
@@ -101,26 +108,14 @@ impl Sgl {
     }
 
     fn rebuild_views(&mut self) {
-        let layers = self.p.layers;
+        let (layers, view, ratio) = (self.p.layers, self.p.view, self.p.drop_ratio);
         for v in 0..2 {
-            self.views[v] = match self.view {
+            self.views[v] = match view {
                 ViewKind::RandomWalk => (0..layers)
-                    .map(|_| {
-                        Arc::new(dropout_view(
-                            &self.train,
-                            self.view,
-                            self.ratio,
-                            &mut self.rng,
-                        ))
-                    })
+                    .map(|_| Arc::new(dropout_view(&self.train, view, ratio, &mut self.rng)))
                     .collect(),
                 _ => {
-                    let g = Arc::new(dropout_view(
-                        &self.train,
-                        self.view,
-                        self.ratio,
-                        &mut self.rng,
-                    ));
+                    let g = Arc::new(dropout_view(&self.train, view, ratio, &mut self.rng));
                     vec![g; layers]
                 }
             };
@@ -130,7 +125,7 @@ impl Sgl {
 
     /// Whether V′ can run on the batch rows alone (one graph for every layer).
     fn restricted_v1(&self) -> bool {
-        self.view != ViewKind::RandomWalk
+        self.p.view != ViewKind::RandomWalk
     }
 }
 
@@ -305,8 +300,18 @@ impl Recommender for Sgl {
 mod tests {
     use super::*;
     use crate::models::gradcheck;
-    use crate::models::xsimgcl::tests::params;
     use rand::SeedableRng;
+
+    fn params(layers: usize, view: ViewKind, drop_ratio: f32) -> SglParams {
+        SglParams {
+            layers,
+            reg_weight: 0.3,
+            ssl_weight: 0.7,
+            tau: 0.3,
+            view,
+            drop_ratio,
+        }
+    }
 
     fn sgl(view: ViewKind, layers: usize) -> Box<dyn Recommender> {
         let (g, _) = gradcheck::tiny_graph();
@@ -315,9 +320,7 @@ mod tests {
         Box::new(Sgl::new(
             g,
             Arc::new(train),
-            params(layers, 1),
-            view,
-            0.3,
+            params(layers, view, 0.3),
             ChaCha8Rng::seed_from_u64(3),
         ))
     }
@@ -344,15 +347,8 @@ mod tests {
         let train =
             UserItems::from_pairs(4, 5, &[0, 0, 1, 1, 2, 3, 3], &[0, 1, 1, 2, 3, 4, 0]).unwrap();
         let batch = gradcheck::small_batch();
-        let np = params(2, 1);
-        let mut m = Sgl::new(
-            g,
-            Arc::new(train),
-            np,
-            ViewKind::Edge,
-            0.0,
-            ChaCha8Rng::seed_from_u64(3),
-        );
+        let np = params(2, ViewKind::Edge, 0.0);
+        let mut m = Sgl::new(g, Arc::new(train), np, ChaCha8Rng::seed_from_u64(3));
         let mut f = Embeddings::default();
         m.forward(&p, &mut f, Parallelism::Sequential);
         let f64s = |x: &[f32]| x.iter().map(|&v| v as f64).collect::<Vec<f64>>();
