@@ -257,8 +257,9 @@ test('a killed experiment process resumes without losing or redoing finished run
   for (const [i, f] of before.entries()) t.is(await readFile(join(runsDir, f), 'utf8'), saved[i], `${f} untouched`)
 })
 
-test('the ETA uses the mean time of finished runs on the same dataset, else of all runs', (t) => {
-  const cell = (dataset: string) => ({ dataset }) as Parameters<typeof estimateSeconds>[0][number]
+test('the ETA: mean time of finished runs with the same dataset, backbone and d, else scaled by d from the same backbone, dataset, or all', (t) => {
+  type C = Parameters<typeof estimateSeconds>[0][number]
+  const cell = (dataset: string, backbone = 'lightgcn', dim?: number) => ({ dataset, backbone, config: { data: dataset, ...(dim ? { dim } : {}) } }) as C
   const done = [
     { cell: cell('a'), seconds: 10 },
     { cell: cell('a'), seconds: 20 },
@@ -266,6 +267,11 @@ test('the ETA uses the mean time of finished runs on the same dataset, else of a
   ]
   // a: 15 each; c (never run): the overall mean 30.
   t.is(estimateSeconds([cell('a'), cell('a'), cell('c')], done), 15 + 15 + 30)
+  // Another backbone on a: a's mean; d = 512 instead of the default 128 on a: 4 × 15.
+  t.is(estimateSeconds([cell('a', 'sgl'), cell('a', 'lightgcn', 512)], done), 15 + 60)
+  // Once sgl has run on a at d = 64 (8 s), sgl at d = 64 costs 8 and at d = 32 costs 4.
+  const more = [...done, { cell: cell('a', 'sgl', 64), seconds: 8 }]
+  t.is(estimateSeconds([cell('a', 'sgl', 64), cell('a', 'sgl', 32)], more), 8 + 4)
   t.true(Number.isNaN(estimateSeconds([cell('a')], [])))
 })
 

@@ -25,15 +25,23 @@ export interface RunCellsOptions {
 }
 
 /**
- * Seconds left for `pending` cells: each is estimated by the mean duration of the cells run in
- * this session on the same dataset, else of all cells run so far.
+ * Seconds left for `pending` cells. A cell costs about its dataset's and backbone's time per run,
+ * in proportion to its width d (every kernel is linear in d), so each pending cell takes the
+ * first of these that exists among the cells run in this session: the mean of those with the same
+ * dataset, backbone and d; of the same dataset and backbone, scaled by d; of the same dataset,
+ * scaled by d; of all, scaled by d.
  */
 export function estimateSeconds(pending: readonly Cell[], done: readonly { cell: Cell; seconds: number }[]): number {
   if (done.length === 0) return NaN
-  const overall = done.reduce((a, d) => a + d.seconds, 0) / done.length
+  const dim = (c: Cell) => c.config?.dim ?? 128
+  const scaled = (c: Cell, runs: readonly { cell: Cell; seconds: number }[]) =>
+    runs.reduce((a, d) => a + (d.seconds * dim(c)) / dim(d.cell), 0) / runs.length
   return pending.reduce((sum, c) => {
-    const same = done.filter((d) => d.cell.dataset === c.dataset)
-    return sum + (same.length ? same.reduce((a, d) => a + d.seconds, 0) / same.length : overall)
+    const sameData = done.filter((d) => d.cell.dataset === c.dataset)
+    const sameBackbone = sameData.filter((d) => d.cell.backbone === c.backbone)
+    const sameDim = sameBackbone.filter((d) => dim(d.cell) === dim(c))
+    const pool = [sameDim, sameBackbone, sameData, done].find((runs) => runs.length > 0) ?? done
+    return sum + scaled(c, pool)
   }, 0)
 }
 
