@@ -6,7 +6,7 @@
 import test from 'ava'
 import { execFile, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import { checkExperimentConfig, estimateSeconds, expandGrid, runExperiment } from '../src/experiment/index.js'
@@ -57,6 +57,55 @@ test('grid expansion: datasets × seeds × backbones × grid × arms × sources,
   t.deepEqual(cfg.metrics, ['recall@10', 'ndcg@10', 'recall@20', 'ndcg@20'])
 })
 
+test('embedding sources: a file, or item text through a local model, a Hub model or an endpoint, as a grid axis', async (t) => {
+  const dir = await tempDir(t)
+  const { data, embeddings } = await writeTinyExperimentData(dir)
+  const model = join(dir, 'minilm')
+  await mkdir(model)
+  const cfg = checkExperimentConfig(
+    {
+      datasets: [
+        {
+          name: 'a',
+          data,
+          embeddings: {
+            mpnet: embeddings,
+            minilm: { modelPath: 'minilm', template: '{title}', missingText: 'zero', cacheDir: 'cache' },
+            api: { endpoint: 'http://localhost:9/v1', model: 'text-embedding-3-small' },
+          },
+        },
+      ],
+      inits: ['none', 'pca'],
+    },
+    'exp.yaml',
+    dir,
+  )
+  const cells = expandGrid(cfg)
+  t.deepEqual(
+    cells.map((c) => c.id),
+    ['a__lightgcn__none__s2020', 'a__lightgcn__pca-mpnet__s2020', 'a__lightgcn__pca-minilm__s2020', 'a__lightgcn__pca-api__s2020'],
+  )
+  t.is(cells[1].config.embeddings, embeddings)
+  t.like(cells[2].config, { embedModelPath: model, embedTemplate: '{title}', embedMissingText: 'zero', embedCacheDir: join(dir, 'cache') })
+  t.is(cells[2].config.embeddings, undefined)
+  t.like(cells[3].config, { embedEndpoint: 'http://localhost:9/v1', embedModel: 'text-embedding-3-small' })
+  t.deepEqual(
+    cells.map((c) => c.source),
+    [null, 'mpnet', 'minilm', 'api'],
+  )
+
+  const bad = (source: unknown) =>
+    t.throws(() => checkExperimentConfig({ datasets: [{ data, embeddings: { s: source } }], inits: ['pca'] }, 'exp.yaml', dir), { code: 'ERR_LLMINIT_INVALID_OPTION' })?.message
+  t.regex(bad({ file: embeddings, modelPath: 'minilm' }) ?? '', /datasets\[0\]\.embeddings\.s: name exactly one source/)
+  t.regex(bad({ template: '{title}' }) ?? '', /embeddings\.s: name exactly one source/)
+  t.regex(bad({ endpoint: 'http://localhost:9' }) ?? '', /embeddings\.s\.endpoint: needs model/)
+  t.regex(bad({ modelPath: 'nowhere' }) ?? '', /embeddings\.s\.modelPath: not found: .*nowhere/)
+  t.regex(bad({ modelPath: 'minilm', pooling: 'cls' }) ?? '', /embeddings\.s\.pooling: unknown key \(known: file, modelPath/)
+  t.regex(bad({ modelPath: 'minilm', missingText: 'skip' }) ?? '', /embeddings\.s\.missingText: expected one of error, zero/)
+  t.regex(bad({ file: embeddings, template: '{title}' }) ?? '', /a file source takes no text-embedding keys/)
+  t.regex(bad(3) ?? '', /embeddings\.s: expected a file path or a mapping/)
+})
+
 test('config errors name the file and the key', async (t) => {
   const dir = await tempDir(t)
   const { data, embeddings } = await writeTinyExperimentData(dir)
@@ -82,7 +131,7 @@ test('YAML and JSON files: relative paths resolve against the file', async (t) =
   const { readExperimentConfig } = await import('../src/experiment/index.js')
   const cfg = await readExperimentConfig(yaml)
   t.is(cfg.datasets[0].data, join(dir, 'tiny-exp'))
-  t.is(cfg.datasets[0].embeddings.default, join(dir, 'tiny-exp.jsonl'))
+  t.deepEqual(cfg.datasets[0].embeddings.default, { embeddings: join(dir, 'tiny-exp.jsonl') })
   t.is(cfg.name, 'exp')
   await writeFile(join(dir, 'bad.yaml'), 'datasets: [a\n')
   await t.throwsAsync(readExperimentConfig(join(dir, 'bad.yaml')), { message: /bad\.yaml: not valid YAML/ })
@@ -295,7 +344,7 @@ test('llminit experiment: a bad config exits 2 naming the file and key; --dry-ru
   t.false(existsSync(join(dir, 'out')))
 })
 
-test('examples/quick.yaml and examples/paper.yaml parse and expand (paths relative to the files)', async (t) => {
+test('examples/quick.yaml, paper.yaml and encoders.yaml parse and expand (paths relative to the files)', async (t) => {
   const { readExperimentConfig } = await import('../src/experiment/index.js')
   const quick = expandGrid(await readExperimentConfig(join(REPO_ROOT, 'examples', 'quick.yaml')))
   t.deepEqual(
@@ -305,9 +354,13 @@ test('examples/quick.yaml and examples/paper.yaml parse and expand (paths relati
   t.is(quick[1].config.embeddings, join(REPO_ROOT, '..', 'shared', 'data', 'amazon-office', 'amazon-office.mpnet.parquet'))
   t.is(quick[0].config.epochs, 20)
   const paper = expandGrid(await readExperimentConfig(join(REPO_ROOT, 'examples', 'paper.yaml')))
-  t.is(paper.length, 2 * 3 * 5)
+  t.is(paper.length, 2 * 3 * 2 * 5)
   t.deepEqual([...new Set(paper.map((c) => c.arm))], ['none', 'rand', 'uni', 'var', 'pca'])
   t.deepEqual([...new Set(paper.map((c) => c.dataset))], ['office', 'beauty'])
+  t.deepEqual([...new Set(paper.map((c) => c.backbone))], ['lightgcn', 'sgcl'])
+  const encoders = expandGrid(await readExperimentConfig(join(REPO_ROOT, 'examples', 'encoders.yaml')))
+  t.deepEqual([...new Set(encoders.map((c) => c.arm + (c.source ? `@${c.source}` : '')))], ['none', 'pca@mpnet', 'pca@minilm'])
+  t.is(encoders.find((c) => c.source === 'minilm')?.config.embedModelPath, join(REPO_ROOT, '..', 'shared', 'models', 'all-MiniLM-L6-v2'))
 })
 
 test('Ctrl-C (SIGINT) stops an experiment with exit code 130, keeps finished runs and marks the table incomplete', async (t) => {

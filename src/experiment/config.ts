@@ -8,15 +8,34 @@ import { readFile } from 'node:fs/promises'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { LlminitError } from '../errors.js'
+import { MISSING_TEXT_POLICIES } from '../embed/item-text.js'
 import { INIT_SCALES, INIT_STRATEGIES, MODELS, TRAIN_OPTIONS, type InitScale, type InitStrategy, type Model, type TrainConfig } from '../options.js'
+
+/**
+ * One source of item vectors, as the training options that select it: a file (`embeddings`), or
+ * the item text embedded by a local model folder, a Hub model or an OpenAI-compatible endpoint
+ * (with its template, missing-text policy and cache folder) — the encoder ablation's axis.
+ */
+export type EmbeddingSource = Pick<TrainConfig, 'embeddings' | 'embedModelPath' | 'embedModel' | 'embedEndpoint' | 'embedTemplate' | 'embedMissingText' | 'embedCacheDir'>
+
+/** A source's keys in a config file → the training option each sets; `path` ones resolve against the file. */
+const SOURCE_KEYS: Record<string, { option: keyof EmbeddingSource; path?: 'file' | 'folder' }> = {
+  file: { option: 'embeddings', path: 'file' },
+  modelPath: { option: 'embedModelPath', path: 'file' },
+  model: { option: 'embedModel' },
+  endpoint: { option: 'embedEndpoint' },
+  template: { option: 'embedTemplate' },
+  missingText: { option: 'embedMissingText' },
+  cacheDir: { option: 'embedCacheDir', path: 'folder' },
+}
 
 export interface ExperimentDataset {
   /** Column label in the tables (default: the folder or file name). */
   name: string
   /** Dataset path (absolute once loaded). */
   data: string
-  /** Item-vector files by source name; a single file is the source `default`. */
-  embeddings: Record<string, string>
+  /** Item-vector sources by name; a single file is the source `default`. */
+  embeddings: Record<string, EmbeddingSource>
 }
 
 /** One initialization arm: a strategy under a label, with an optional scale. */
@@ -45,7 +64,7 @@ export interface ExperimentConfig {
 }
 
 /** Keys set by the grid's own axes, so neither `train` nor `grid` may set them. */
-const AXIS_KEYS = new Set(['data', 'model', 'init', 'initScale', 'embeddings', 'seed'])
+const AXIS_KEYS = new Set(['data', 'model', 'init', 'initScale', 'seed', ...Object.values(SOURCE_KEYS).map((k) => k.option)])
 const TOP_KEYS = ['name', 'datasets', 'backbones', 'inits', 'seeds', 'grid', 'train', 'baseline', 'metrics'] as const
 const DEFAULT_METRICS = ['recall@10', 'ndcg@10', 'recall@20', 'ndcg@20']
 
@@ -89,13 +108,9 @@ export function checkExperimentConfig(raw: unknown, file?: string, baseDir?: str
     const data = path(e.data)
     if (!existsSync(data)) throw fail(`${where}.data`, `dataset not found: ${data}`)
     const sources = e.embeddings === undefined ? {} : typeof e.embeddings === 'string' ? { default: e.embeddings } : e.embeddings
-    if (sources === null || typeof sources !== 'object' || Array.isArray(sources)) throw fail(`${where}.embeddings`, 'expected a file or a mapping source name → file')
-    const embeddings: Record<string, string> = {}
-    for (const [name, f] of Object.entries(sources)) {
-      if (typeof f !== 'string' || f === '') throw fail(`${where}.embeddings.${name}`, 'expected a file path')
-      embeddings[name] = path(f)
-      if (!existsSync(embeddings[name])) throw fail(`${where}.embeddings.${name}`, `embeddings file not found: ${embeddings[name]}`)
-    }
+    if (sources === null || typeof sources !== 'object' || Array.isArray(sources)) throw fail(`${where}.embeddings`, 'expected a file or a mapping source name → file or {file | modelPath | model | endpoint, …}')
+    const embeddings: Record<string, EmbeddingSource> = {}
+    for (const [name, f] of Object.entries(sources)) embeddings[name] = embeddingSource(`${where}.embeddings.${name}`, f, path)
     const name = e.name === undefined ? baseName(e.data) : e.name
     if (typeof name !== 'string' || name === '') throw fail(`${where}.name`, 'expected a non-empty name')
     return { name, data, embeddings }
@@ -169,6 +184,28 @@ export function checkExperimentConfig(raw: unknown, file?: string, baseDir?: str
   const name = obj.name ?? (file ? baseName(file).replace(/\.(ya?ml|json)$/, '') : 'experiment')
   if (typeof name !== 'string') throw fail(at('name'), 'expected a string')
   return { name, datasets, backbones, inits, seeds, grid, train: train as Partial<TrainConfig>, baseline, metrics, ...(file ? { file } : {}) }
+}
+
+/** A source entry: a file path, or a mapping of {@link SOURCE_KEYS} naming exactly one source. */
+function embeddingSource(where: string, value: unknown, path: (p: string) => string): EmbeddingSource {
+  const entry = typeof value === 'string' ? { file: value } : value
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw fail(where, 'expected a file path or a mapping {file | modelPath | model | endpoint, …}')
+  const out: Record<string, string> = {}
+  for (const [key, v] of Object.entries(entry)) {
+    const spec = SOURCE_KEYS[key]
+    if (spec === undefined) throw fail(`${where}.${key}`, `unknown key (known: ${Object.keys(SOURCE_KEYS).join(', ')})`)
+    if (typeof v !== 'string' || v === '') throw fail(`${where}.${key}`, 'expected a non-empty string')
+    out[spec.option] = spec.path ? path(v) : v
+    if (spec.path === 'file' && !existsSync(out[spec.option])) throw fail(`${where}.${key}`, `not found: ${out[spec.option]}`)
+  }
+  const kinds = ['embeddings', 'embedModelPath', out.embedEndpoint === undefined ? 'embedModel' : 'embedEndpoint'].filter((k) => out[k] !== undefined)
+  if (kinds.length !== 1) throw fail(where, 'name exactly one source: file, modelPath, model (a Hub id), or endpoint with model')
+  if (out.embedEndpoint !== undefined && out.embedModel === undefined) throw fail(`${where}.endpoint`, "needs model (the endpoint's model name)")
+  if (out.embedMissingText !== undefined && !(MISSING_TEXT_POLICIES as readonly string[]).includes(out.embedMissingText)) {
+    throw fail(`${where}.missingText`, `expected one of ${MISSING_TEXT_POLICIES.join(', ')}, got ${JSON.stringify(out.embedMissingText)}`)
+  }
+  if (out.embeddings !== undefined && Object.keys(out).length > 1) throw fail(where, 'a file source takes no text-embedding keys (template, missingText, cacheDir)')
+  return out as EmbeddingSource
 }
 
 /** Reads and validates an experiment file (`.yaml`, `.yml` or `.json`). */

@@ -61,7 +61,7 @@ export function expandGrid(config: ExperimentConfig): Cell[] {
                 model: backbone as TrainConfig['model'],
                 init: arm.init,
                 ...(arm.initScale === undefined ? {} : { initScale: arm.initScale }),
-                ...(source === null ? {} : { embeddings: ds.embeddings[source] }),
+                ...(source === null ? {} : ds.embeddings[source]),
                 seed,
               }
               const armName = source === null || sources.length === 1 ? arm.label : `${arm.label}@${source}`
