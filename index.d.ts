@@ -145,6 +145,8 @@ export interface JsSelectedInit {
   userTargetNorm: number
   /** Effective rank (Roy & Vetterli) of the item table as returned: between 1 and `dim`. */
   itemEffectiveRank: number
+  /** How many of the `dim` columns (the last ones) come from `model`'s random init. */
+  randomColumns: number
 }
 
 /** A user table and an item table, row-major with `dim` columns. */
@@ -231,10 +233,12 @@ export interface JsTrainResult {
  * (default `lightgcn`: xavier_uniform; `mf`: xavier_normal). `var` ranks
  * items by their number of distinct training users and takes the top ⌈popularRatio · nItems⌉
  * (default 0.2); `rand` draws from `seed` (default: training's default seed). `full` ignores
- * `dim` and returns vectorDim columns. Errors: `[ERR_LLMINIT_INVALID_PARAM]` /
+ * `dim` and returns vectorDim columns. `randomShare` s in [0, 1) (default 0) replaces the last
+ * round(s · dim) columns by `model`'s random init (the LLM part is built at the remaining
+ * width). Errors: `[ERR_LLMINIT_INVALID_PARAM]` /
  * `[ERR_LLMINIT_INVALID_INPUT]` naming the value at fault.
  */
-export declare function selectInit(itemVectors: Float32Array, nItems: number, vectorDim: number, strategy: string, dim: number, trainUsers: Uint32Array, trainItems: Uint32Array, nUsers: number, popularRatio?: number | undefined | null, seed?: number | undefined | null, initScale?: string | undefined | null, model?: string | undefined | null): JsSelectedInit
+export declare function selectInit(itemVectors: Float32Array, nItems: number, vectorDim: number, strategy: string, dim: number, trainUsers: Uint32Array, trainItems: Uint32Array, nUsers: number, popularRatio?: number | undefined | null, seed?: number | undefined | null, initScale?: string | undefined | null, model?: string | undefined | null, randomShare?: number | undefined | null): JsSelectedInit
 
 /**
  * Trains a model off the event loop. Typed arrays are copied once into Rust-owned memory

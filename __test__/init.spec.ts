@@ -203,6 +203,34 @@ test('buildInit: uni strides, full keeps D, rand is seeded, errors keep their co
   await t.throwsAsync(buildInit({ ...TINY, itemIds: ['a', 'b', 'c', 'd', 'x'] }, TINY_SPLIT, { ...base, init: 'uni' }), dataError('no vector for item id "x"'))
 })
 
+test('buildInit: initMix keeps the LLM part built at the narrower width and appends random columns', async (t) => {
+  const base = { embeddings: fixture('items.jsonl'), init: 'uni' as const, seed: 3 }
+  // d = 4, share 0.5: uni at width 2 (columns 0, 2), then 2 xavier_uniform columns.
+  const mixed = await buildInit(TINY, TINY_SPLIT, { ...base, dim: 4, initMix: 0.5 })
+  const narrow = await buildInit(TINY, TINY_SPLIT, { ...base, dim: 2 })
+  t.is(mixed.tables.dim, 4)
+  t.is(mixed.diagnostics.randomColumns, 2)
+  t.is(narrow.diagnostics.randomColumns, 0)
+  t.deepEqual(mixed.diagnostics.indices, [0, 2])
+  const bound = (rows: number) => Math.sqrt(6 / (rows + 4))
+  for (const [table, part, rows] of [
+    [mixed.tables.items, narrow.tables.items, 5],
+    [mixed.tables.users, narrow.tables.users, 3],
+  ] as const) {
+    for (let r = 0; r < rows; r++) {
+      t.deepEqual(Array.from(table.subarray(r * 4, r * 4 + 2)), Array.from(part.subarray(r * 2, r * 2 + 2)), `row ${r}: the LLM part`)
+      for (const v of table.subarray(r * 4 + 2, r * 4 + 4)) t.true(v !== 0 && Math.abs(v) <= bound(rows), `row ${r}: random ${v}`)
+    }
+  }
+  const again = await buildInit(TINY, TINY_SPLIT, { ...base, dim: 4, initMix: 0.5 })
+  t.deepEqual(again.tables.items, mixed.tables.items, 'seeded')
+  await t.throwsAsync(buildInit(TINY, TINY_SPLIT, { ...base, dim: 4, initMix: 0.9 }), { instanceOf: LlminitError, code: 'ERR_LLMINIT_INVALID_PARAM', message: /initMix.*leaves no LLM column/ } as never)
+  await t.throwsAsync(buildInit(TINY, TINY_SPLIT, { ...base, init: 'full', initMix: 0.5 }), { instanceOf: LlminitError, code: 'ERR_LLMINIT_INVALID_PARAM', message: /full keeps every column/ } as never)
+  t.throws(() => resolveTrainConfig({ data: 'x', initMix: 0.5 }), { instanceOf: LlminitError, code: 'ERR_LLMINIT_INVALID_OPTION', message: /initMix \(--init-mix\).*needs --init other than none/ } as never)
+  t.throws(() => resolveTrainConfig({ data: 'x', embeddings: 'e', initMix: 1 }), { instanceOf: LlminitError, message: /initMix .*must be < 1/ } as never)
+  t.is(resolveTrainConfig({ data: 'x' }).initMix, 0)
+})
+
 test('diagnostics helpers: row norms and the mean pairwise cosine', (t) => {
   const table = Float32Array.from([3, 4, 0, 1, 0, 2])
   t.deepEqual(rowNorms(table, 3, 2), { min: 1, mean: 8 / 3, max: 5 })

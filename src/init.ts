@@ -27,9 +27,11 @@ export interface InitConfig {
   embed?: Omit<EmbedItemsOptions, 'data'>
   /** Columns to select, or principal directions to keep (ignored by `full`, which takes all D). Default 128. */
   dim?: number
+  /** Share of the `dim` columns (the last ones) taken from `model`'s random init instead of the vectors, in [0, 1). Default 0. */
+  initMix?: number
   /** Share of items, by training degree, that `var` computes variances over. Default 0.2. */
   popularRatio?: number
-  /** Seeds `rand`'s draws and the cosine sample. Default 2020. */
+  /** Seeds `rand`'s draws, the random columns of `initMix` and the cosine sample. Default 2020. */
   seed?: number
   idColumn?: ReadEmbeddingsOptions['idColumn']
   vectorColumn?: ReadEmbeddingsOptions['vectorColumn']
@@ -67,6 +69,8 @@ export interface InitDiagnostics {
   /** With `random-norm`, the random init's expected row norm per table (the targets); 0 when stored. */
   itemTargetNorm: number
   userTargetNorm: number
+  /** How many of the `dim` columns (the last ones) came from the random init (`initMix`); 0 for a pure LLM init. */
+  randomColumns: number
   /** Row norms of the tables as returned (after any rescaling). */
   itemNorms: RowNorms
   userNorms: RowNorms
@@ -132,6 +136,7 @@ export async function buildInit(data: Interactions, split: Split, config: InitCo
       seed,
       config.initScale ?? 'stored',
       config.model ?? 'lightgcn',
+      config.initMix ?? 0,
     )
   } catch (err) {
     throw fromNative(err)
@@ -157,6 +162,7 @@ export async function buildInit(data: Interactions, split: Split, config: InitCo
       initScale: selected.initScale as InitScale,
       itemScale: selected.itemScale,
       userScale: selected.userScale,
+      randomColumns: selected.randomColumns,
       itemTargetNorm: selected.itemTargetNorm,
       userTargetNorm: selected.userTargetNorm,
       meanPairwiseCosine: cosine.mean,

@@ -71,6 +71,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
     default: 'stored',
     description: 'scale of LLM init tables: stored (as computed) or random-norm (item table, then user table, multiplied by one factor each so the mean row norm equals the expected row norm of the random init the model would use: xavier_uniform for lightgcn and the contrastive models, xavier_normal for mf)',
   },
+  { key: 'initMix', flag: '--init-mix <share>', kind: 'number', min: 0, max: 1, default: 0, description: "share of the d columns taken from the backbone's random init instead of the LLM vectors, in [0, 1): the LLM part is built at the remaining width (mixing; 0 = pure LLM init)" },
   { key: 'popularRatio', flag: '--popular-ratio <r>', kind: 'number', min: 0, max: 1, default: 0.2, description: 'share of items, by training degree, over which --init var ranks the dimensions' },
   { key: 'layers', flag: '--layers <L>', kind: 'integer', min: 0, max: 16, default: 2, description: 'propagation layers of the graph models' },
   { key: 'lr', flag: '--lr <rate>', kind: 'number', min: 0, default: 1e-3, description: 'Adam learning rate' },
@@ -137,6 +138,8 @@ export interface TrainConfig {
   embedCacheDir?: string
   /** `random-norm` rescales LLM init tables to the random init's mean row norm; default `stored`. */
   initScale?: InitScale
+  /** Share of the d columns taken from the random init instead of the LLM vectors, in [0, 1); default 0. */
+  initMix?: number
   /** Share of items (by training degree) that `var` computes variances over; (0, 1], default 0.2. */
   popularRatio?: number
   layers?: number
@@ -172,7 +175,7 @@ export interface TrainConfig {
   clLayer?: number
 }
 
-type Defaulted = 'model' | 'dim' | 'init' | 'initScale' | 'popularRatio' | 'evalInitial' | 'layers' | 'lr' | 'batchSize' | 'epochs' | 'patience' | 'regWeight' | 'seed' | 'split' | 'protocol' | 'ks' | 'validMetric' | 'dedupe' | 'halveTrain' | 'dropRatio' | 'view' | 'clLayer'
+type Defaulted = 'model' | 'dim' | 'init' | 'initScale' | 'initMix' | 'popularRatio' | 'evalInitial' | 'layers' | 'lr' | 'batchSize' | 'epochs' | 'patience' | 'regWeight' | 'seed' | 'split' | 'protocol' | 'ks' | 'validMetric' | 'dedupe' | 'halveTrain' | 'dropRatio' | 'view' | 'clLayer'
 /** A validated config with every default filled in. */
 export type ResolvedTrainConfig = TrainConfig & Required<Pick<TrainConfig, Defaulted>>
 
@@ -189,7 +192,7 @@ function check(spec: OptionSpec, value: unknown): unknown {
       if (spec.min !== undefined && value < spec.min) throw invalid(spec, value, `must be ≥ ${spec.min}`)
       if (spec.max !== undefined && value > spec.max) throw invalid(spec, value, `must be ≤ ${spec.max}`)
       if ((spec.key === 'lr' || spec.key === 'popularRatio' || spec.key === 'temperature') && value <= 0) throw invalid(spec, value, 'must be > 0')
-      if (spec.key === 'dropRatio' && value >= 1) throw invalid(spec, value, 'must be < 1')
+      if ((spec.key === 'dropRatio' || spec.key === 'initMix') && value >= 1) throw invalid(spec, value, 'must be < 1')
       return value
     }
     case 'boolean':
@@ -237,6 +240,9 @@ export function resolveTrainConfig(config: TrainConfig): ResolvedTrainConfig {
   if (out.init === undefined) out.init = hasVectors ? RECOMMENDED_INIT : 'none'
   if (out.regWeight === undefined) out.regWeight = defaultRegWeight(out.model as Model)
   const resolved = out as unknown as ResolvedTrainConfig
+  if (resolved.init === 'none' && resolved.initMix > 0) {
+    throw new LlminitError('ERR_LLMINIT_INVALID_OPTION', `option initMix (--init-mix): mixes random columns into an LLM init, so it needs --init other than none, got ${resolved.initMix}`)
+  }
   if (resolved.init !== 'none' && !hasVectors) {
     throw new LlminitError(
       'ERR_LLMINIT_INVALID_OPTION',

@@ -204,6 +204,7 @@ export async function train(config: TrainConfig, options: RunOptions = {}): Prom
       popularRatio: cfg.popularRatio,
       seed: cfg.seed,
       initScale: cfg.initScale,
+      initMix: cfg.initMix,
       model: cfg.model,
     })
     // `full` keeps all D columns: the model's size follows the file.

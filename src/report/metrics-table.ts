@@ -20,7 +20,12 @@ export function trainSummary(r: TrainReport): string {
     `${c.model} d=${c.dim}${c.model === 'lightgcn' ? ` L=${c.layers}` : ''} lr=${c.lr} batch=${c.batchSize} seed=${c.seed} split=${c.split} protocol=${r.protocol}`,
     `best epoch ${r.bestEpoch} of ${r.epochsRun}${r.stoppedEarly ? ' (early stop)' : ''}; ${r.model.parameters.toLocaleString('en-US')} parameters; ` +
       `${r.timings.medianEpochSeconds.toFixed(2)} s/epoch; ${r.timings.totalSeconds.toFixed(1)} s total; peak RSS ${r.peakRssMB.toFixed(0)} MB`,
-    ...(r.init ? [`init ${r.init.strategy} from ${r.init.file}: ${r.init.diagnostics.indices.length} dimensions`] : []),
+    ...(r.init
+      ? [
+          `init ${r.init.strategy} from ${r.init.file}: ${r.init.diagnostics.indices.length} dimensions` +
+            (r.init.diagnostics.randomColumns > 0 ? ` + ${r.init.diagnostics.randomColumns} random (--init-mix ${c.initMix})` : ''),
+        ]
+      : []),
     ...(r.initial ? ['', metricsTable('test@ep0', r.initial.test)] : []),
     '',
     metricsTable('valid', r.valid),

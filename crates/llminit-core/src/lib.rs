@@ -17,6 +17,7 @@ pub mod eval;
 pub mod frontier;
 pub mod graph;
 pub mod init;
+pub mod llm_init;
 pub mod loss;
 pub mod metrics;
 pub mod models;

@@ -3,11 +3,8 @@
 //! even at Amazon Beauty size. The typed arrays are read in place (no copy in); the results are
 //! Rust-owned buffers handed to JS.
 
-use llminit_core::rank::effective_rank;
-use llminit_core::select::{
-    expected_random_row_norm, initial_items, rescale_to_mean_norm, selection_rng, user_mean_init,
-    InitScale, Strategy,
-};
+use llminit_core::llm_init::{llm_init, LlmInitParams};
+use llminit_core::select::{InitScale, Strategy};
 use llminit_core::train::{ModelKind, TrainParams};
 use llminit_core::{Error as CoreError, UserItems};
 use napi::bindgen_prelude::*;
@@ -40,6 +37,8 @@ pub struct JsSelectedInit {
     pub user_target_norm: f64,
     /// Effective rank (Roy & Vetterli) of the item table as returned: between 1 and `dim`.
     pub item_effective_rank: f64,
+    /// How many of the `dim` columns (the last ones) come from `model`'s random init.
+    pub random_columns: u32,
 }
 
 /// Selects `dim` of the `vectorDim` dimensions of `itemVectors` (nItems × vectorDim, row-major,
@@ -50,7 +49,9 @@ pub struct JsSelectedInit {
 /// (default `lightgcn`: xavier_uniform; `mf`: xavier_normal). `var` ranks
 /// items by their number of distinct training users and takes the top ⌈popularRatio · nItems⌉
 /// (default 0.2); `rand` draws from `seed` (default: training's default seed). `full` ignores
-/// `dim` and returns vectorDim columns. Errors: `[ERR_LLMINIT_INVALID_PARAM]` /
+/// `dim` and returns vectorDim columns. `randomShare` s in [0, 1) (default 0) replaces the last
+/// round(s · dim) columns by `model`'s random init (the LLM part is built at the remaining
+/// width). Errors: `[ERR_LLMINIT_INVALID_PARAM]` /
 /// `[ERR_LLMINIT_INVALID_INPUT]` naming the value at fault.
 #[napi]
 #[allow(clippy::too_many_arguments)]
@@ -67,6 +68,7 @@ pub fn select_init(
     seed: Option<u32>,
     init_scale: Option<String>,
     model: Option<String>,
+    random_share: Option<f64>,
 ) -> Result<JsSelectedInit> {
     let run = || -> std::result::Result<JsSelectedInit, CoreError> {
         let strategy = Strategy::parse(&strategy)?;
@@ -76,44 +78,39 @@ pub fn select_init(
         let model = model
             .as_deref()
             .map_or(Ok(ModelKind::LightGcn), ModelKind::parse)?;
-        let (n_users, n_items, big_d) = (n_users as usize, n_items as usize, vector_dim as usize);
-        let train = UserItems::from_pairs(n_users, n_items, &train_users, &train_items)?;
-        let degrees = train.item_degrees();
-        let mut rng = selection_rng(seed.map_or(TrainParams::default().seed, u64::from));
-        let (report, mut items) = initial_items(
-            &item_vectors,
-            big_d,
-            dim as usize,
-            strategy,
-            &degrees,
-            popular_ratio.unwrap_or(0.2),
-            &mut rng,
+        let train = UserItems::from_pairs(
+            n_users as usize,
+            n_items as usize,
+            &train_users,
+            &train_items,
         )?;
-        let d = report.indices.len();
-        let (mut item_scale, mut user_scale, mut item_target, mut user_target) =
-            (1.0, 1.0, 0.0, 0.0);
-        if scale == InitScale::RandomNorm {
-            item_target = expected_random_row_norm(n_items, d, model.random_init());
-            item_scale = rescale_to_mean_norm(&mut items, d, item_target, "item")?;
-        }
-        let item_effective_rank = effective_rank(&items, d);
-        let mut users = user_mean_init(&train, &items, d);
-        if scale == InitScale::RandomNorm {
-            user_target = expected_random_row_norm(n_users, d, model.random_init());
-            user_scale = rescale_to_mean_norm(&mut users, d, user_target, "user")?;
-        }
+        let init = llm_init(
+            &item_vectors,
+            vector_dim as usize,
+            &train,
+            &LlmInitParams {
+                strategy,
+                dim: dim as usize,
+                popular_ratio: popular_ratio.unwrap_or(0.2),
+                seed: seed.map_or(TrainParams::default().seed, u64::from),
+                scale,
+                model,
+                random_share: random_share.unwrap_or(0.0),
+            },
+        )?;
         Ok(JsSelectedInit {
-            users: Float32Array::new(users),
-            items: Float32Array::new(items),
-            dim: d as u32,
-            indices: Uint32Array::new(report.indices.iter().map(|&j| j as u32).collect()),
-            variances: Float32Array::new(report.variances.iter().map(|&v| v as f32).collect()),
+            users: Float32Array::new(init.users),
+            items: Float32Array::new(init.items),
+            dim: init.dim as u32,
+            indices: Uint32Array::new(init.report.indices.iter().map(|&j| j as u32).collect()),
+            variances: Float32Array::new(init.report.variances.iter().map(|&v| v as f32).collect()),
             init_scale: scale.name().to_string(),
-            item_scale,
-            user_scale,
-            item_target_norm: item_target,
-            user_target_norm: user_target,
-            item_effective_rank,
+            item_scale: init.item_scale,
+            user_scale: init.user_scale,
+            item_target_norm: init.item_target_norm,
+            user_target_norm: init.user_target_norm,
+            item_effective_rank: init.item_effective_rank,
+            random_columns: init.random_columns as u32,
         })
     };
     guard(run)
