@@ -30,7 +30,7 @@ test('grid expansion: datasets × seeds × backbones × grid × arms × sources,
     {
       datasets: [{ name: 'a', data, embeddings: { m1: embeddings, m2: embeddings } }],
       backbones: ['mf', 'lightgcn'],
-      inits: ['none', 'var', { init: 'pca', initScale: 'random-norm' }],
+      inits: ['none', 'var', { init: 'pca', initScale: 'random-norm' }, { init: 'pca', initMix: 0.5 }],
       seeds: [1, 2],
       grid: { lr: [0.01, 0.001] },
       train: { epochs: 3 },
@@ -40,16 +40,18 @@ test('grid expansion: datasets × seeds × backbones × grid × arms × sources,
   )
   t.deepEqual(
     cfg.inits.map((a) => a.label),
-    ['none', 'var', 'pca+random-norm'],
+    ['none', 'var', 'pca+random-norm', 'pca+mix0.5'],
   )
   const cells = expandGrid(cfg)
-  // per seed × backbone × lr: none (1) + var × 2 sources + pca × 2 sources = 5 → 2·2·2·5 = 40
-  t.is(cells.length, 40)
+  // per seed × backbone × lr: none (1) + (var, pca+random-norm, pca+mix0.5) × 2 sources = 7 → 2·2·2·7 = 56
+  t.is(cells.length, 56)
+  t.like(cells.find((c) => c.arm === 'pca+mix0.5')?.config, { init: 'pca', initMix: 0.5 })
+  t.is(cells.find((c) => c.arm === 'none')?.config.initMix, undefined, 'none never gets a mix')
   t.deepEqual(
     cells.slice(0, 5).map((c) => c.id),
     ['a__mf__none__lr=0.01__s1', 'a__mf__var-m1__lr=0.01__s1', 'a__mf__var-m2__lr=0.01__s1', 'a__mf__pca+random-norm-m1__lr=0.01__s1', 'a__mf__pca+random-norm-m2__lr=0.01__s1'],
   )
-  t.is(new Set(cells.map((c) => c.id)).size, 40)
+  t.is(new Set(cells.map((c) => c.id)).size, 56)
   const c = cells[3]
   t.like(c.config, { data, model: 'mf', init: 'pca', initScale: 'random-norm', embeddings, seed: 1, lr: 0.01, epochs: 3 })
   t.is(cells[0].config.embeddings, undefined)
@@ -115,6 +117,8 @@ test('config errors name the file and the key', async (t) => {
   t.regex(bad({ datasets: ['nowhere/at-all'] }) ?? '', /^exp\.yaml: datasets\[0\]\.data: dataset not found: .*nowhere\/at-all/)
   t.regex(bad({ datasets: [data], inits: ['var'] }) ?? '', /datasets\[0\]\.embeddings: dataset "tiny-exp" needs item vectors/)
   t.regex(bad({ datasets: [data], train: { seed: 3 } }) ?? '', /train\.seed: "seed" is set by the grid's axes/)
+  t.regex(bad({ datasets: [{ data, embeddings }], grid: { initMix: [0, 0.5] } }) ?? '', /grid\.initMix: "initMix" is set by the grid's axes/)
+  t.regex(bad({ datasets: [{ data, embeddings }], inits: [{ init: 'pca', initMix: 1 }] }) ?? '', /inits\[0\]\.initMix: expected a share in \[0, 1\)/)
   t.regex(bad({ datasets: [data], train: { epochz: 3 } }) ?? '', /train\.epochz: unknown training option "epochz"/)
   t.regex(bad({ datasets: [data], backbones: ['sgl9'] }) ?? '', /backbones\[0\]: unknown backbone "sgl9"/)
   t.regex(bad({ datasets: [data], baseline: 'pca' }) ?? '', /baseline: expected one of the arms \(none\)/)

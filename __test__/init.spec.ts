@@ -229,6 +229,12 @@ test('buildInit: initMix keeps the LLM part built at the narrower width and appe
   t.throws(() => resolveTrainConfig({ data: 'x', initMix: 0.5 }), { instanceOf: LlminitError, code: 'ERR_LLMINIT_INVALID_OPTION', message: /initMix \(--init-mix\).*needs --init other than none/ } as never)
   t.throws(() => resolveTrainConfig({ data: 'x', embeddings: 'e', initMix: 1 }), { instanceOf: LlminitError, message: /initMix .*must be < 1/ } as never)
   t.is(resolveTrainConfig({ data: 'x' }).initMix, 0)
+  const mixError = (config: Record<string, unknown>, message: RegExp) =>
+    t.throws(() => resolveTrainConfig({ data: 'x', embeddings: 'e', ...config }), { instanceOf: LlminitError, code: 'ERR_LLMINIT_INVALID_OPTION', message } as never)
+  mixError({ init: 'full', initMix: 0.5 }, /initMix .*full keeps every column/)
+  mixError({ initMix: 0.003 }, /round\(0\.003 × d = 128\) replaces no column; use at least 0\.0039/)
+  mixError({ initMix: 0.999 }, /leaves no LLM column/)
+  t.is(resolveTrainConfig({ data: 'x', embeddings: 'e', initMix: 0.25 }).initMix, 0.25)
 })
 
 test('diagnostics helpers: row norms and the mean pairwise cosine', (t) => {

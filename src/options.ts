@@ -240,9 +240,7 @@ export function resolveTrainConfig(config: TrainConfig): ResolvedTrainConfig {
   if (out.init === undefined) out.init = hasVectors ? RECOMMENDED_INIT : 'none'
   if (out.regWeight === undefined) out.regWeight = defaultRegWeight(out.model as Model)
   const resolved = out as unknown as ResolvedTrainConfig
-  if (resolved.init === 'none' && resolved.initMix > 0) {
-    throw new LlminitError('ERR_LLMINIT_INVALID_OPTION', `option initMix (--init-mix): mixes random columns into an LLM init, so it needs --init other than none, got ${resolved.initMix}`)
-  }
+  checkInitMix(resolved)
   if (resolved.init !== 'none' && !hasVectors) {
     throw new LlminitError(
       'ERR_LLMINIT_INVALID_OPTION',
@@ -260,6 +258,17 @@ export function resolveTrainConfig(config: TrainConfig): ResolvedTrainConfig {
     )
   }
   return resolved
+}
+
+/** `initMix` must name a whole number of random columns, at least one and fewer than d, of an LLM init with a width. */
+function checkInitMix(c: ResolvedTrainConfig): void {
+  if (c.initMix === 0) return
+  const bad = (why: string) => new LlminitError('ERR_LLMINIT_INVALID_OPTION', `option initMix (--init-mix): ${why}, got ${c.initMix}`)
+  if (c.init === 'none') throw bad('mixes random columns into an LLM init, so it needs --init other than none')
+  if (c.init === 'full') throw bad('full keeps every column of the vectors, so there is none to replace; use a width d (--init pca, var, …)')
+  const k = Math.round(c.initMix * c.dim)
+  if (k === 0) throw bad(`round(${c.initMix} × d = ${c.dim}) replaces no column; use at least ${(0.5 / c.dim).toPrecision(2)}`)
+  if (k >= c.dim) throw bad(`round(${c.initMix} × d = ${c.dim}) leaves no LLM column; use a smaller share`)
 }
 
 /** At most one source of item vectors: a file, a local model folder, a Hub model, or an endpoint (with its model name). */

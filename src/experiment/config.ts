@@ -38,11 +38,12 @@ export interface ExperimentDataset {
   embeddings: Record<string, EmbeddingSource>
 }
 
-/** One initialization arm: a strategy under a label, with an optional scale. */
+/** One initialization arm: a strategy under a label, with an optional scale and random-column share. */
 export interface InitArm {
   label: string
   init: InitStrategy
   initScale?: InitScale
+  initMix?: number
 }
 
 export interface ExperimentConfig {
@@ -64,7 +65,7 @@ export interface ExperimentConfig {
 }
 
 /** Keys set by the grid's own axes, so neither `train` nor `grid` may set them. */
-const AXIS_KEYS = new Set(['data', 'model', 'init', 'initScale', 'seed', ...Object.values(SOURCE_KEYS).map((k) => k.option)])
+const AXIS_KEYS = new Set(['data', 'model', 'init', 'initScale', 'initMix', 'seed', ...Object.values(SOURCE_KEYS).map((k) => k.option)])
 const TOP_KEYS = ['name', 'datasets', 'backbones', 'inits', 'seeds', 'grid', 'train', 'baseline', 'metrics'] as const
 const DEFAULT_METRICS = ['recall@10', 'ndcg@10', 'recall@20', 'ndcg@20']
 
@@ -127,19 +128,23 @@ export function checkExperimentConfig(raw: unknown, file?: string, baseDir?: str
   const inits = list(at('inits'), obj.inits, ['none']).map((a, i): InitArm => {
     const where = at(`inits[${i}]`)
     const entry = (typeof a === 'string' ? { init: a } : a) as Record<string, unknown> | null
-    if (entry === null || typeof entry !== 'object') throw fail(where, 'expected a strategy name or a mapping {name, init, initScale}')
-    for (const key of Object.keys(entry)) if (!['name', 'init', 'initScale'].includes(key)) throw fail(`${where}.${key}`, 'unknown key (known: name, init, initScale)')
+    if (entry === null || typeof entry !== 'object') throw fail(where, 'expected a strategy name or a mapping {name, init, initScale, initMix}')
+    for (const key of Object.keys(entry)) if (!['name', 'init', 'initScale', 'initMix'].includes(key)) throw fail(`${where}.${key}`, 'unknown key (known: name, init, initScale, initMix)')
     if (!(INIT_STRATEGIES as readonly unknown[]).includes(entry.init)) {
       throw fail(where, `unknown strategy ${JSON.stringify(entry.init)} (known: ${INIT_STRATEGIES.join(', ')})`)
     }
     if (entry.initScale !== undefined && !(INIT_SCALES as readonly unknown[]).includes(entry.initScale)) {
       throw fail(`${where}.initScale`, `unknown scale ${JSON.stringify(entry.initScale)} (known: ${INIT_SCALES.join(', ')})`)
     }
+    if (entry.initMix !== undefined && (typeof entry.initMix !== 'number' || !(entry.initMix >= 0 && entry.initMix < 1))) {
+      throw fail(`${where}.initMix`, `expected a share in [0, 1), got ${JSON.stringify(entry.initMix)}`)
+    }
     const init = entry.init as InitStrategy
     const initScale = entry.initScale as InitScale | undefined
-    const label = entry.name ?? (initScale && initScale !== 'stored' ? `${init}+${initScale}` : init)
+    const initMix = entry.initMix as number | undefined
+    const label = entry.name ?? [init, initScale && initScale !== 'stored' ? initScale : '', initMix ? `mix${initMix}` : ''].filter(Boolean).join('+')
     if (typeof label !== 'string' || label === '') throw fail(`${where}.name`, 'expected a non-empty name')
-    return { label, init, ...(initScale === undefined ? {} : { initScale }) }
+    return { label, init, ...(initScale === undefined ? {} : { initScale }), ...(initMix === undefined ? {} : { initMix }) }
   })
   const labels = inits.map((a) => a.label)
   const dup = labels.find((n, i) => labels.indexOf(n) !== i)

@@ -61,6 +61,7 @@ export function expandGrid(config: ExperimentConfig): Cell[] {
                 model: backbone as TrainConfig['model'],
                 init: arm.init,
                 ...(arm.initScale === undefined ? {} : { initScale: arm.initScale }),
+                ...(arm.initMix === undefined ? {} : { initMix: arm.initMix }),
                 ...(source === null ? {} : ds.embeddings[source]),
                 seed,
               }

@@ -177,9 +177,8 @@ fn contrastive(data: &TrainData) {
         ModelKind::Sgl,
     ] {
         let params = TrainParams {
-            model,
             epochs: 1,
-            ..TrainParams::default()
+            ..TrainParams::for_model(model)
         };
         let mut m = llminit_core::train::build_model(data, &params);
         m.start_epoch(1, par);

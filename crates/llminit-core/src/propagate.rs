@@ -292,8 +292,14 @@ pub fn propagate_layers_transpose(
     }
 }
 
-/// `f(out_k, x_k)` for every k, split across threads in fixed chunks.
-fn elementwise(out: &mut [f32], x: &[f32], par: Parallelism, f: impl Fn(&mut f32, f32) + Sync) {
+/// `f(out_k, x_k)` for every k, split across threads in fixed chunks (each element computed
+/// alone, so the result does not depend on the split).
+pub(crate) fn elementwise(
+    out: &mut [f32],
+    x: &[f32],
+    par: Parallelism,
+    f: impl Fn(&mut f32, f32) + Sync,
+) {
     const CHUNK: usize = 1 << 14;
     let apply = |o: &mut [f32], x: &[f32]| o.iter_mut().zip(x).for_each(|(o, &v)| f(o, v));
     match par {
@@ -489,7 +495,9 @@ mod tests {
     fn transpose_is_the_forward_of_a_symmetric_graph_and_adds_when_asked() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
-        let (g, e) = crate::models::gradcheck::random_graph(&mut rng, 40, 25, 150, 6);
+        // 2,100 users × 8 = 16,800 values: more than one CHUNK, so the split is exercised.
+        let (nu, ni) = (2100usize, 300usize);
+        let (g, e) = crate::models::gradcheck::random_graph(&mut rng, nu, ni, 6000, 8);
         for mean in [LayerMean::WithInput, LayerMean::WithoutInput] {
             let graphs = [&*g, &*g];
             let mut bufs = PropagationBuffers::default();
@@ -520,7 +528,19 @@ mod tests {
             {
                 assert!((a - b).abs() < 1e-6, "{mean:?}: {a} vs {b}");
             }
-            let mut sum = Embeddings::zeros(40, 25, 6);
+            let mut seq = Embeddings::default();
+            propagate_layers_transpose(
+                &mut seq,
+                Accum::Replace,
+                &graphs,
+                &e,
+                mean,
+                &mut bufs,
+                Parallelism::Sequential,
+            );
+            assert_eq!(seq.users, back.users, "{mean:?}: threads change the bits");
+            assert_eq!(seq.items, back.items, "{mean:?}: threads change the bits");
+            let mut sum = Embeddings::zeros(nu, ni, 8);
             sum.users
                 .iter_mut()
                 .chain(sum.items.iter_mut())

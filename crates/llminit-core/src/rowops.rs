@@ -202,4 +202,32 @@ mod tests {
         scaled_exp(&mut row, 1.0, 2.0);
         assert!((row[3] - 2.0 * (3.0f32 * 0.3 - 3.0).exp()).abs() < 1e-6);
     }
+
+    /// The buffered sum adds exactly as the plain eight-accumulator loop did (element j into
+    /// sum j mod 8, in order, then the tail): same bits for every length 0..200.
+    #[test]
+    fn sum_exp_keeps_the_eight_accumulator_order() {
+        let plain = |row: &[f32], shift: f32| {
+            let mut acc = [0f32; 8];
+            let chunks = row.chunks_exact(8);
+            let rest = chunks.remainder();
+            for c in chunks {
+                for k in 0..8 {
+                    acc[k] += exp_f32(c[k] - shift);
+                }
+            }
+            let tail: f32 = rest.iter().map(|&v| exp_f32(v - shift)).sum();
+            (acc[0] + acc[4]) + (acc[1] + acc[5]) + (acc[2] + acc[6]) + (acc[3] + acc[7]) + tail
+        };
+        let row: Vec<f32> = (0..200)
+            .map(|i| ((i * 7919) % 1000) as f32 / 137.0 - 3.0)
+            .collect();
+        for n in 0..200 {
+            assert_eq!(
+                sum_exp(&row[..n], 1.5).to_bits(),
+                plain(&row[..n], 1.5).to_bits(),
+                "length {n}"
+            );
+        }
+    }
 }

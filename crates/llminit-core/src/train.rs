@@ -101,7 +101,8 @@ impl Protocol {
 
 /// Hyper-parameters. Defaults are the paper's setting on RecBole 1.2 (LLMInit `config/*.yaml`:
 /// embedding_size 128, n_layers 2, learning_rate 1e-3, train_batch_size 256, reg_weight 1e-5,
-/// epochs 300, stopping_step 10, valid_metric NDCG@10, topk [10, 20, 50], seed 2020).
+/// epochs 300, stopping_step 10, valid_metric NDCG@10, topk [10, 20, 50], seed 2020), for
+/// LightGCN; [`TrainParams::for_model`] gives another model its own reg weight.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainParams {
     pub model: ModelKind,
@@ -145,6 +146,16 @@ impl Default for TrainParams {
 }
 
 impl TrainParams {
+    /// [`TrainParams::default`] for `model`: the paper setting with the model's reference
+    /// regularization weight ([`ModelKind::default_reg_weight`]).
+    pub fn for_model(model: ModelKind) -> Self {
+        TrainParams {
+            model,
+            reg_weight: model.default_reg_weight(),
+            ..TrainParams::default()
+        }
+    }
+
     /// One error per bad field, before any work.
     pub fn validate(&self, n_items: usize) -> Result<()> {
         let bad = |name, reason: String| Err(Error::param(name, reason));

@@ -50,11 +50,11 @@ pub struct JsTrainOptions {
 impl TryFrom<&JsTrainOptions> for TrainParams {
     type Error = napi::Error;
     fn try_from(o: &JsTrainOptions) -> Result<Self> {
-        let d = TrainParams::default();
         let model = match &o.model {
             Some(m) => ModelKind::parse(m).map_err(to_js_error)?,
-            None => d.model,
+            None => TrainParams::default().model,
         };
+        let d = TrainParams::for_model(model);
         Ok(TrainParams {
             model,
             dim: o.dim.map_or(d.dim, |v| v as usize),
@@ -63,9 +63,7 @@ impl TryFrom<&JsTrainOptions> for TrainParams {
             batch_size: o.batch_size.map_or(d.batch_size, |v| v as usize),
             epochs: o.epochs.map_or(d.epochs, |v| v as usize),
             patience: o.patience.map_or(d.patience, |v| v as usize),
-            reg_weight: o
-                .reg_weight
-                .map_or(model.default_reg_weight(), |v| v as f32),
+            reg_weight: o.reg_weight.map_or(d.reg_weight, |v| v as f32),
             seed: o.seed.map_or(d.seed, u64::from),
             protocol: match &o.protocol {
                 Some(p) => Protocol::parse(p).map_err(to_js_error)?,

@@ -19,7 +19,6 @@
 use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
 
 use super::layered::{batch_norms, fit, BprTerm, Layered};
 use super::Recommender;
@@ -29,7 +28,7 @@ use crate::contrast::{
 use crate::graph::NormalizedGraph;
 use crate::loss::Reduction;
 use crate::propagate::{
-    propagate_layers, propagate_layers_transpose, Accum, LayerMean, PropagationBuffers,
+    elementwise, propagate_layers, propagate_layers_transpose, Accum, LayerMean, PropagationBuffers,
 };
 use crate::sampler::Batch;
 use crate::views::{dropout_view, ViewKind};
@@ -120,7 +119,9 @@ impl Sgl {
                 }
             };
         }
-        self.v1.graph = self.views[0][0].clone();
+        if let Some(g) = self.views[0].first() {
+            self.v1.graph = g.clone();
+        }
     }
 
     /// Whether V′ can run on the batch rows alone (one graph for every layer).
@@ -176,22 +177,6 @@ fn contrast_all(
     scatter_add(g1, ids, &s.d_rows, d);
     normalize_rows_backward(&s.unit_all, &s.norm_all, &s.d_unit_all, d, g2, par);
     loss
-}
-
-/// `out += x` over both tables, split across threads: each element is one addition, so the
-/// result does not depend on the split.
-fn add_tables(out: &mut Embeddings, x: &Embeddings, par: Parallelism) {
-    const CHUNK: usize = 1 << 14;
-    let add = |o: &mut [f32], x: &[f32]| o.iter_mut().zip(x).for_each(|(o, &v)| *o += v);
-    for (o, x) in [(&mut out.users, &x.users), (&mut out.items, &x.items)] {
-        match par {
-            Parallelism::Sequential => add(o, x),
-            Parallelism::Rayon => o
-                .par_chunks_mut(CHUNK)
-                .zip(x.par_chunks(CHUNK))
-                .for_each(|(o, x)| add(o, x)),
-        }
-    }
 }
 
 impl Recommender for Sgl {
@@ -276,7 +261,8 @@ impl Recommender for Sgl {
             if let (0, Some(rows1)) = (v, &rows1) {
                 self.v1
                     .backward(&mut self.back, &self.gv[0], rows1, &[], par);
-                add_tables(grad, &self.back, par);
+                elementwise(&mut grad.users, &self.back.users, par, |o, v| *o += v);
+                elementwise(&mut grad.items, &self.back.items, par, |o, v| *o += v);
             } else {
                 let graphs: Vec<&NormalizedGraph> = self.views[v].iter().map(|g| &**g).collect();
                 propagate_layers_transpose(
@@ -333,6 +319,7 @@ mod tests {
             (ViewKind::Edge, 2usize),
             (ViewKind::Node, 1),
             (ViewKind::RandomWalk, 2),
+            (ViewKind::Edge, 0),
         ] {
             gradcheck::check_fresh(&mut || sgl(view, layers), &p, &batch, 1e-2, 2e-2);
         }
