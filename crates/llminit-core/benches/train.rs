@@ -4,8 +4,8 @@
 //! and 2048. Run: `cargo bench -p llminit-core --bench train`. Prints medians.
 //! `cargo bench -p llminit-core --bench train -- contrastive` instead times SGL's blocked
 //! InfoNCE (GFLOP/s next to the bare blocked SGEMM of the same shape) and the training step of
-//! each backbone (`-- contrastive epoch`: also a whole epoch each); `RAYON_NUM_THREADS` sets
-//! the threads.
+//! each backbone (`-- contrastive epoch`: also a whole epoch each; add model names such as
+//! `sgl` to time only those); `RAYON_NUM_THREADS` sets the threads.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -136,6 +136,7 @@ fn contrastive(data: &TrainData) {
             1.0,
             &mut da,
             &mut dc,
+            Accum::Replace,
             &mut scratch,
             par,
         );
@@ -169,13 +170,22 @@ fn contrastive(data: &TrainData) {
     // batches, times the epoch's 601 batches; `-- contrastive epoch` also runs whole epochs.
     let n_batches = data.train_users.len().div_ceil(256);
     let whole = std::env::args().any(|a| a == "epoch");
-    for model in [
+    // Model names among the arguments (e.g. `sgl`) restrict the run to those backbones.
+    let args: Vec<String> = std::env::args().map(|a| a.to_lowercase()).collect();
+    let named = |m: ModelKind| args.contains(&format!("{m:?}").to_lowercase());
+    let all = [
         ModelKind::LightGcn,
         ModelKind::Sgcl,
         ModelKind::XSimGcl,
         ModelKind::SimGcl,
         ModelKind::Sgl,
-    ] {
+    ];
+    let chosen: Vec<ModelKind> = if all.iter().any(|&m| named(m)) {
+        all.into_iter().filter(|&m| named(m)).collect()
+    } else {
+        all.to_vec()
+    };
+    for model in chosen {
         let params = TrainParams {
             epochs: 1,
             ..TrainParams::for_model(model)

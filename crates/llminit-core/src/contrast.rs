@@ -18,6 +18,7 @@ use rayon::prelude::*;
 
 use crate::loss::Reduction;
 use crate::models::dot;
+use crate::propagate::Accum;
 use crate::rowops::{row_max, scaled_exp, sum_exp};
 use crate::Parallelism;
 
@@ -195,8 +196,9 @@ pub struct InfoNceScratch {
 }
 
 /// InfoNCE of the rows `a` (m × `dim`) against the columns `c` (n × `dim`), row b's positive
-/// being column `targets[b]`: returns Σ_b ℓ_b (or the mean, per `reduction`) in f64, and adds
-/// `weight · ∂loss/∂a` into `da` and `weight · ∂loss/∂c` into `dc`. See the module docs.
+/// being column `targets[b]`: returns Σ_b ℓ_b (or the mean, per `reduction`) in f64, adds
+/// `weight · ∂loss/∂a` into `da`, and writes (`dc_accum` = `Replace`) or adds `weight · ∂loss/∂c`
+/// into `dc`; writing spares the caller a pass that zeroes all n rows. See the module docs.
 ///
 /// # Panics
 /// If shapes disagree or a target is out of range.
@@ -211,6 +213,7 @@ pub fn info_nce(
     weight: f32,
     da: &mut [f32],
     dc: &mut [f32],
+    dc_accum: Accum,
     scratch: &mut InfoNceScratch,
     par: Parallelism,
 ) -> f64 {
@@ -224,6 +227,9 @@ pub fn info_nce(
         targets.iter().all(|&t| (t as usize) < n),
         "info_nce: target out of range"
     );
+    if dc_accum == Accum::Replace && (m == 0 || weight == 0.0) {
+        dc.fill(0.0);
+    }
     if m == 0 {
         return 0.0;
     }
@@ -324,9 +330,10 @@ pub fn info_nce(
             }
             let mut guard = dc_blocks[blk].lock().unwrap_or_else(|e| e.into_inner());
             let (dc_blk, partial) = &mut *guard;
+            // Each column block is this block's alone (one pass over all rows).
             sgemm(
                 dc_blk,
-                true,
+                dc_accum == Accum::Add,
                 Mat::transposed(tile, nb),
                 Mat::rows(a, dim),
                 (nb, dim, m),
@@ -422,6 +429,7 @@ pub fn contrast_rows(
             weight,
             d1,
             d2,
+            Accum::Add,
             &mut s.nce,
             par,
         );
@@ -485,6 +493,7 @@ mod tests {
             1.0,
             &mut da,
             &mut dc,
+            Accum::Add,
             &mut InfoNceScratch::default(),
             Parallelism::Sequential,
         );
@@ -515,6 +524,7 @@ mod tests {
                     weight,
                     &mut da,
                     &mut dc,
+                    Accum::Add,
                     &mut InfoNceScratch::default(),
                     par,
                 )
@@ -560,7 +570,34 @@ mod tests {
             );
         }
         let (_, da3, dc3) = run(Reduction::Mean, 2.0, 3, Parallelism::Rayon);
-        assert_eq!((da2, dc2), (da3, dc3));
+        assert_eq!((&da2, &dc2), (&da3, &dc3));
+
+        // `Replace` overwrites whatever dc held with the bits `Add` leaves in a zeroed dc; with
+        // weight 0 it writes zeros.
+        for weight in [2.0f32, 0.0] {
+            let (mut da4, mut dc4) = (vec![0.0; m * d], vec![f32::NAN; n * d]);
+            info_nce(
+                &a,
+                &c,
+                &t,
+                d,
+                tau,
+                Reduction::Mean,
+                weight,
+                &mut da4,
+                &mut dc4,
+                Accum::Replace,
+                &mut InfoNceScratch::default(),
+                Parallelism::Rayon,
+            );
+            let want = if weight == 0.0 {
+                vec![0.0; n * d]
+            } else {
+                dc3.clone()
+            };
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&dc4), bits(&want), "weight {weight}");
+        }
     }
 
     #[test]

@@ -61,47 +61,124 @@ pub fn spmm(out: &mut [f32], accum: Accum, a: &Csr, x: &[f32], dim: usize, par: 
     }
 }
 
-/// One layer fused with the layer sum: `next = a · x`, then `sum = (sum + next) · scale`.
+/// Row-parallel driver of the fused layer kernels: `f(r, scratch, first_row, second_row)` for every
+/// row r of `a`, in tasks of [`ROWS_PER_TASK`] rows. `first` and `second` are `a.n_rows × dim`
+/// tables, or `None` where a layer does not write one (their rows are then `None` too);
+/// `scratch` is a row of `dim` floats owned by the task. Each row is handled by one thread, so
+/// results do not depend on the split.
+fn for_each_row(
+    n_rows: usize,
+    dim: usize,
+    first: Option<&mut [f32]>,
+    second: Option<&mut [f32]>,
+    par: Parallelism,
+    f: impl Fn(usize, &mut [f32], Option<&mut [f32]>, Option<&mut [f32]>) + Sync,
+) {
+    let task = ROWS_PER_TASK * dim;
+    let tasks = n_rows.div_ceil(ROWS_PER_TASK);
+    fn split(
+        t: Option<&mut [f32]>,
+        len: usize,
+        task: usize,
+        tasks: usize,
+    ) -> Vec<Option<&mut [f32]>> {
+        match t {
+            Some(t) => {
+                assert_eq!(t.len(), len, "fused layer: table length");
+                t.chunks_mut(task).map(Some).collect()
+            }
+            None => (0..tasks).map(|_| None).collect(),
+        }
+    }
+    fn row<'a>(c: &'a mut Option<&mut [f32]>, k: usize, dim: usize) -> Option<&'a mut [f32]> {
+        c.as_deref_mut().map(|c| &mut c[k * dim..(k + 1) * dim])
+    }
+    let run = |t: usize, mut a: Option<&mut [f32]>, mut b: Option<&mut [f32]>| {
+        let mut scratch = vec![0.0f32; dim];
+        let rows = (n_rows - t * ROWS_PER_TASK).min(ROWS_PER_TASK);
+        for k in 0..rows {
+            f(
+                t * ROWS_PER_TASK + k,
+                &mut scratch,
+                row(&mut a, k, dim),
+                row(&mut b, k, dim),
+            );
+        }
+    };
+    if dim == 0 || n_rows == 0 {
+        return;
+    }
+    let len = n_rows * dim;
+    let (a, b) = (
+        split(first, len, task, tasks),
+        split(second, len, task, tasks),
+    );
+    match par {
+        Parallelism::Sequential => a
+            .into_iter()
+            .zip(b)
+            .enumerate()
+            .for_each(|(t, (a, b))| run(t, a, b)),
+        Parallelism::Rayon => a
+            .into_par_iter()
+            .zip(b)
+            .enumerate()
+            .for_each(|(t, (a, b))| run(t, a, b)),
+    }
+}
+
+/// Where a layer's running sum starts.
+#[derive(Clone, Copy)]
+enum SumStart<'a> {
+    /// The sum table already holds the earlier layers.
+    Table,
+    /// The first layer: the sum starts at this table (the input layer) instead.
+    Input(&'a [f32]),
+    /// The first layer, input excluded: the sum starts at zero.
+    Zero,
+}
+
+/// One layer fused with the layer sum: `p = a · x`, `sum = (start + p) · scale`, and `next = p`
+/// when the next layer needs it (`None` on the last layer, whose product never reaches memory).
+/// The same arithmetic, element by element, as writing `next`, then summing in a second pass.
+#[allow(clippy::too_many_arguments)]
 fn spmm_and_sum(
-    next: &mut [f32],
+    next: Option<&mut [f32]>,
     sum: &mut [f32],
+    start: SumStart,
     scale: f32,
     a: &Csr,
     x: &[f32],
     dim: usize,
     par: Parallelism,
 ) {
-    let body = |r: usize, next_row: &mut [f32], sum_row: &mut [f32]| {
-        row_product(next_row, Accum::Replace, a, r, x, dim);
-        for (s, &n) in sum_row.iter_mut().zip(next_row.iter()) {
-            *s = (*s + n) * scale;
-        }
-    };
-    match par {
-        Parallelism::Sequential => {
-            for (r, (n, s)) in next
-                .chunks_exact_mut(dim)
-                .zip(sum.chunks_exact_mut(dim))
-                .enumerate()
-            {
-                body(r, n, s);
+    for_each_row(
+        a.n_rows,
+        dim,
+        next,
+        Some(sum),
+        par,
+        |r, scratch, next_row, sum_row| {
+            let p = next_row.unwrap_or(scratch);
+            row_product(p, Accum::Replace, a, r, x, dim);
+            let s = sum_row.expect("the sum is always written");
+            let span = r * dim..(r + 1) * dim;
+            match start {
+                SumStart::Table => s
+                    .iter_mut()
+                    .zip(p.iter())
+                    .for_each(|(s, &n)| *s = (*s + n) * scale),
+                SumStart::Input(e) => s
+                    .iter_mut()
+                    .zip(p.iter().zip(&e[span]))
+                    .for_each(|(s, (&n, &e))| *s = (e + n) * scale),
+                SumStart::Zero => s
+                    .iter_mut()
+                    .zip(p.iter())
+                    .for_each(|(s, &n)| *s = (0.0 + n) * scale),
             }
-        }
-        Parallelism::Rayon => {
-            next.par_chunks_mut(ROWS_PER_TASK * dim)
-                .zip(sum.par_chunks_mut(ROWS_PER_TASK * dim))
-                .enumerate()
-                .for_each(|(t, (nb, sb))| {
-                    for (k, (n, s)) in nb
-                        .chunks_exact_mut(dim)
-                        .zip(sb.chunks_exact_mut(dim))
-                        .enumerate()
-                    {
-                        body(t * ROWS_PER_TASK + k, n, s);
-                    }
-                });
-        }
-    }
+        },
+    );
 }
 
 /// Reusable layer-sized tables, so a training step allocates nothing. The full propagation
@@ -175,17 +252,17 @@ pub fn propagate_layers(
         *out = Embeddings::zeros(e.n_users, e.n_items, dim);
     }
     out.dim = dim;
-    match mean {
-        LayerMean::WithInput => {
-            out.users.copy_from_slice(&e.users);
-            out.items.copy_from_slice(&e.items);
-        }
-        LayerMean::WithoutInput => {
-            out.users.fill(0.0);
-            out.items.fill(0.0);
-        }
-    }
     if layers == 0 {
+        match mean {
+            LayerMean::WithInput => {
+                out.users.copy_from_slice(&e.users);
+                out.items.copy_from_slice(&e.items);
+            }
+            LayerMean::WithoutInput => {
+                out.users.fill(0.0);
+                out.items.fill(0.0);
+            }
+        }
         return;
     }
     let (first, rest) = bufs.tables(2, e).split_at_mut(1);
@@ -203,9 +280,18 @@ pub fn propagate_layers(
             (&mut *buf_b, &*buf_a)
         };
         let x = if l == 1 { e } else { prev };
+        // The first layer starts the sum from the input (no separate copy pass); the last one
+        // keeps its product in a row of scratch.
+        let (start_users, start_items) = match (l, mean) {
+            (1, LayerMean::WithInput) => (SumStart::Input(&e.users), SumStart::Input(&e.items)),
+            (1, LayerMean::WithoutInput) => (SumStart::Zero, SumStart::Zero),
+            _ => (SumStart::Table, SumStart::Table),
+        };
+        let last = l == layers;
         spmm_and_sum(
-            &mut next.users,
+            (!last).then_some(&mut next.users[..]),
             &mut out.users,
+            start_users,
             scale,
             &graph.r,
             &x.items,
@@ -213,8 +299,9 @@ pub fn propagate_layers(
             par,
         );
         spmm_and_sum(
-            &mut next.items,
+            (!last).then_some(&mut next.items[..]),
             &mut out.items,
+            start_items,
             scale,
             &graph.rt,
             &x.users,
@@ -252,43 +339,69 @@ pub fn propagate_layers_transpose(
         LayerMean::WithInput => 1.0 / (layers as f32 + 1.0),
         LayerMean::WithoutInput => 1.0 / layers.max(1) as f32,
     };
+    if layers == 0 {
+        match accum {
+            Accum::Replace => {
+                elementwise(&mut out.users, &g.users, par, |o, v| *o = v * scale);
+                elementwise(&mut out.items, &g.items, par, |o, v| *o = v * scale);
+            }
+            Accum::Add => {
+                elementwise(&mut out.users, &g.users, par, |o, v| *o += v * scale);
+                elementwise(&mut out.items, &g.items, par, |o, v| *o += v * scale);
+            }
+        }
+        return;
+    }
     let (first, rest) = bufs.tables(2, g).split_at_mut(1);
     let (mut cur, mut next) = (&mut first[0], &mut rest[0]);
-    cur.users.copy_from_slice(&g.users);
-    cur.items.copy_from_slice(&g.items);
+    // Each layer is one fused pass per side: K ← A_l K, plus G where a layer mean adds it, and on
+    // the last step (l = 1) straight into `out`, scaled. The first step reads G itself.
     for l in (1..=layers).rev() {
         let graph = graphs[l - 1];
-        spmm(
-            &mut next.users,
-            Accum::Replace,
-            &graph.r,
-            &cur.items,
-            dim,
-            par,
-        );
-        spmm(
-            &mut next.items,
-            Accum::Replace,
-            &graph.rt,
-            &cur.users,
-            dim,
-            par,
-        );
-        if l > 1 || mean == LayerMean::WithInput {
-            elementwise(&mut next.users, &g.users, par, |n, v| *n += v);
-            elementwise(&mut next.items, &g.items, par, |n, v| *n += v);
+        let src: &Embeddings = if l == layers { g } else { cur };
+        let add_g = l > 1 || mean == LayerMean::WithInput;
+        let sides = [
+            (&graph.r, &src.items, &g.users),
+            (&graph.rt, &src.users, &g.items),
+        ];
+        let (next_users, next_items) = (&mut next.users, &mut next.items);
+        let (out_users, out_items) = (&mut out.users, &mut out.items);
+        let targets = [(next_users, out_users), (next_items, out_items)];
+        for ((a, x, g_side), (next_side, out_side)) in sides.into_iter().zip(targets) {
+            let (next_t, out_t) = if l == 1 {
+                (None, Some(&mut out_side[..]))
+            } else {
+                (Some(&mut next_side[..]), None)
+            };
+            for_each_row(
+                a.n_rows,
+                dim,
+                next_t,
+                out_t,
+                par,
+                |r, scratch, next_row, out_row| {
+                    let p = next_row.unwrap_or(scratch);
+                    row_product(p, Accum::Replace, a, r, x, dim);
+                    let span = r * dim..(r + 1) * dim;
+                    if add_g {
+                        p.iter_mut().zip(&g_side[span]).for_each(|(n, &v)| *n += v);
+                    }
+                    if let Some(o) = out_row {
+                        match accum {
+                            Accum::Replace => o
+                                .iter_mut()
+                                .zip(p.iter())
+                                .for_each(|(o, &v)| *o = v * scale),
+                            Accum::Add => o
+                                .iter_mut()
+                                .zip(p.iter())
+                                .for_each(|(o, &v)| *o += v * scale),
+                        }
+                    }
+                },
+            );
         }
         std::mem::swap(&mut cur, &mut next);
-    }
-    match accum {
-        Accum::Replace => {
-            elementwise(&mut out.users, &cur.users, par, |o, v| *o = v * scale);
-            elementwise(&mut out.items, &cur.items, par, |o, v| *o = v * scale);
-        }
-        Accum::Add => {
-            elementwise(&mut out.users, &cur.users, par, |o, v| *o += v * scale);
-            elementwise(&mut out.items, &cur.items, par, |o, v| *o += v * scale);
-        }
     }
 }
 

@@ -150,7 +150,7 @@ fn contrast_all(
     normalize_rows(v2, d, &mut s.unit_all, &mut s.norm_all, par);
     s.d_unit_rows.clear();
     s.d_unit_rows.resize(s.rows.len(), 0.0);
-    s.d_unit_all.clear();
+    // info_nce writes every row of the all-rows gradient, so it is never zeroed first.
     s.d_unit_all.resize(v2.len(), 0.0);
     let loss = info_nce(
         &s.unit_rows,
@@ -162,6 +162,7 @@ fn contrast_all(
         weight,
         &mut s.d_unit_rows,
         &mut s.d_unit_all,
+        Accum::Replace,
         &mut s.nce,
         par,
     );
