@@ -326,6 +326,14 @@ test('the ETA: mean time of finished runs with the same dataset, backbone and d,
   const more = [...done, { cell: cell('a', 'sgl', 64), seconds: 8 }]
   t.is(estimateSeconds([cell('a', 'sgl', 64), cell('a', 'sgl', 32)], more), 8 + 4)
   t.true(Number.isNaN(estimateSeconds([cell('a')], [])))
+  // A `full` arm trains at the vectors' width: priced at config.dim until a run on the same
+  // dataset and source has loaded them (here 768-d, so 6 × a's 15 s at d = 128).
+  const full = { ...cell('a'), source: 'mpnet', config: { data: 'a', init: 'full' } } as C
+  t.is(estimateSeconds([full], done), 15)
+  const loaded = [...done, { cell: { ...cell('x'), source: 'mpnet' } as C, seconds: 1, vectorDim: 768 }]
+  t.is(estimateSeconds([full], [...loaded, { cell: { ...cell('a'), source: 'mpnet', config: { data: 'a', init: 'pca' } } as C, seconds: 15, vectorDim: 768 }]), 90)
+  // Another dataset's vectors say nothing about a's.
+  t.is(estimateSeconds([full], loaded), 15)
 })
 
 test('llminit experiment: a bad config exits 2 naming the file and key; --dry-run lists the cells', async (t) => {

@@ -44,6 +44,7 @@ export {
   type InitArm,
   type Cell,
   type RunRecord,
+  type TimedCell,
 } from './experiment/index.js'
 export { coldstartConfig, collapseConfigs, COLLAPSE_DIMS } from './experiment/presets.js'
 export { experimentMarkdown, resultsTable } from './report/experiment-table.js'

@@ -13,6 +13,7 @@ export { checkExperimentConfig, readExperimentConfig, expandGrid, runCells, writ
 export type { ExperimentConfig, Cell, RunRecord, ExperimentProgress, TrainProgress }
 export type { ExperimentDataset, InitArm } from './config.js'
 export { estimateSeconds } from './run.js'
+export type { TimedCell } from './run.js'
 
 export interface ExperimentOptions {
   /** Output folder: `runs/`, `table.md`, `results.csv`, `results.json`, `charts/`. */

@@ -24,18 +24,28 @@ export interface RunCellsOptions {
   afterCell?: (runs: RunRecord[]) => Promise<void>
 }
 
+/** A finished cell's time and, when it used LLM vectors, their width (a `full` arm trains at it). */
+export interface TimedCell {
+  cell: Cell
+  seconds: number
+  vectorDim?: number
+}
+
 /**
  * Seconds left for `pending` cells. A cell costs about its dataset's and backbone's time per run,
  * in proportion to its width d (every kernel is linear in d), so each pending cell takes the
  * first of these that exists among the cells run in this session: the mean of those with the same
  * dataset, backbone and d; of the same dataset and backbone, scaled by d; of the same dataset,
- * scaled by d; of all, scaled by d.
+ * scaled by d; of all, scaled by d. A `full` arm's d is its vectors' width, known once any run
+ * with the same dataset and source has loaded them (until then, its configured `dim`).
  */
-export function estimateSeconds(pending: readonly Cell[], done: readonly { cell: Cell; seconds: number }[]): number {
+export function estimateSeconds(pending: readonly Cell[], done: readonly TimedCell[]): number {
   if (done.length === 0) return NaN
-  const dim = (c: Cell) => c.config?.dim ?? 128
-  const scaled = (c: Cell, runs: readonly { cell: Cell; seconds: number }[]) =>
-    runs.reduce((a, d) => a + (d.seconds * dim(c)) / dim(d.cell), 0) / runs.length
+  const source = (c: Cell) => `${c.dataset}|${c.source ?? ''}`
+  const widths = new Map<string, number>()
+  for (const d of done) if (d.vectorDim !== undefined) widths.set(source(d.cell), d.vectorDim)
+  const dim = (c: Cell) => (c.config?.init === 'full' ? widths.get(source(c)) : undefined) ?? c.config?.dim ?? 128
+  const scaled = (c: Cell, runs: readonly TimedCell[]) => runs.reduce((a, d) => a + (d.seconds * dim(c)) / dim(d.cell), 0) / runs.length
   return pending.reduce((sum, c) => {
     const sameData = done.filter((d) => d.cell.dataset === c.dataset)
     const sameBackbone = sameData.filter((d) => d.cell.backbone === c.backbone)
@@ -63,7 +73,7 @@ export async function runCells(cells: readonly Cell[], options: RunCellsOptions)
   emit({ kind: 'plan', total: cells.length, finished: results.size })
   await options.afterCell?.(inOrder())
 
-  const timed: { cell: Cell; seconds: number }[] = []
+  const timed: TimedCell[] = []
   const pending = cells.filter((c) => !results.has(c.id))
   for (const [j, cell] of pending.entries()) {
     if (signal?.aborted) throw abortError()
@@ -74,7 +84,7 @@ export async function runCells(cells: readonly Cell[], options: RunCellsOptions)
     const record = await writeRun(out, cell, report)
     results.set(cell.id, record)
     const seconds = (performance.now() - t0) / 1000
-    timed.push({ cell, seconds })
+    timed.push({ cell, seconds, vectorDim: report.init?.diagnostics.vectorDim })
     const left = pending.slice(j + 1)
     emit({ kind: 'cell-done', index, total: cells.length, cell, seconds, etaSeconds: estimateSeconds(left, timed), remaining: left.length })
     await options.afterCell?.(inOrder())
