@@ -1,14 +1,17 @@
 /**
  * The contrastive backbones (SGL, SGCL, SimGCL, XSimGCL) end to end on MovieLens-100k against an
- * independent most-popular baseline, and their option checks. Serial: the machine has two cores.
+ * independent most-popular baseline, each with an LLM init on Amazon Office from the CLI, and their
+ * option checks. Serial: the machine has two cores.
  */
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import test from 'ava'
 import { trainModel } from '../index.js'
 import { loadInteractions, splitInteractions } from '../src/data/index.js'
 import { LlminitError } from '../src/errors.js'
 import { resolveTrainConfig, train, type TrainConfig } from '../src/index.js'
 import { trainData } from '../src/train.js'
-import { ML100K, popularityRecall } from './helpers.js'
+import { ML100K, popularityRecall, runCli } from './helpers.js'
 
 /**
  * λ per model. ml-100k is small, dense and popularity-heavy: at the papers' λ the uniformity that
@@ -82,3 +85,26 @@ test('the core checks the contrastive settings too (binding called directly)', a
   const err = await t.throwsAsync(async () => trainModel(input, { model: 'sgl', view: 'x' }, null, null, null))
   t.regex(err!.message, /ERR_LLMINIT_INVALID_PARAM.*view/)
 })
+
+const OFFICE = fileURLToPath(new URL('../../shared/data/amazon-office', import.meta.url))
+
+/**
+ * Measured here (seed 2020, d = 128, MPNet vectors, `--init pca`, one epoch): epoch-0 test
+ * Recall@10 0.0691 for every backbone (the same tables), after the epoch sgcl 0.092, simgcl 0.074,
+ * xsimgcl 0.077, sgl 0.096; a random ranking scores about 10/2420 = 0.004.
+ */
+for (const model of ['sgcl', 'simgcl', 'xsimgcl', 'sgl']) {
+  test.serial(`${model} takes an LLM init on Amazon Office from the CLI`, async (t) => {
+    const run = await runCli('train', '--data', OFFICE, '--model', model, '--init', 'pca', '--embeddings', join(OFFICE, 'amazon-office.mpnet.parquet'), '--epochs', '1', '--threads', '2', '--json')
+    t.is(run.code, 0, run.stderr)
+    const report = JSON.parse(run.stdout)
+    t.is(report.model.name, model)
+    t.is(report.init.strategy, 'pca')
+    t.is(report.init.diagnostics.dim, 128)
+    const initial = report.initial.test['recall@10']
+    t.log(`${model}: epoch-0 test Recall@10 ${initial.toFixed(4)}, after one epoch ${report.test['recall@10'].toFixed(4)}`)
+    t.true(initial >= 0.03, `epoch 0: ${initial}`)
+    t.true(report.test['recall@10'] >= 0.05, `after one epoch: ${report.test['recall@10']}`)
+    t.true(Number.isFinite(report.history[0].loss))
+  })
+}
