@@ -598,6 +598,24 @@ mod tests {
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&dc4), bits(&want), "weight {weight}");
         }
+        // No rows: nothing to contrast, and `Replace` still leaves a zero gradient.
+        let mut dc5 = vec![f32::NAN; n * d];
+        let l0 = info_nce(
+            &[],
+            &c,
+            &[],
+            d,
+            tau,
+            Reduction::Sum,
+            1.0,
+            &mut [],
+            &mut dc5,
+            Accum::Replace,
+            &mut InfoNceScratch::default(),
+            Parallelism::Sequential,
+        );
+        assert_eq!(l0, 0.0);
+        assert!(dc5.iter().all(|&x| x == 0.0));
     }
 
     #[test]

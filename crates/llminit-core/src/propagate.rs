@@ -64,7 +64,8 @@ pub fn spmm(out: &mut [f32], accum: Accum, a: &Csr, x: &[f32], dim: usize, par: 
 /// Row-parallel driver of the fused layer kernels: `f(r, scratch, first_row, second_row)` for every
 /// row r of `a`, in tasks of [`ROWS_PER_TASK`] rows. `first` and `second` are `a.n_rows × dim`
 /// tables, or `None` where a layer does not write one (their rows are then `None` too);
-/// `scratch` is a row of `dim` floats owned by the task. Each row is handled by one thread, so
+/// `scratch` is a row of `dim` floats owned by the task, allocated only when `first` is `None`
+/// (the fused layers keep their product in `first`'s row or else in scratch). Each row is handled by one thread, so
 /// results do not depend on the split.
 fn for_each_row(
     n_rows: usize,
@@ -94,7 +95,11 @@ fn for_each_row(
         c.as_deref_mut().map(|c| &mut c[k * dim..(k + 1) * dim])
     }
     let run = |t: usize, mut a: Option<&mut [f32]>, mut b: Option<&mut [f32]>| {
-        let mut scratch = vec![0.0f32; dim];
+        let mut scratch = if a.is_none() {
+            vec![0.0f32; dim]
+        } else {
+            Vec::new()
+        };
         let rows = (n_rows - t * ROWS_PER_TASK).min(ROWS_PER_TASK);
         for k in 0..rows {
             f(
@@ -181,7 +186,8 @@ fn spmm_and_sum(
     );
 }
 
-/// Reusable layer-sized tables, so a training step allocates nothing. The full propagation
+/// Reusable layer-sized tables, so a training step allocates no table of its own (only a row of
+/// scratch per task where a layer's product stays out of memory). The full propagation
 /// ping-pongs between two of them; a model's restricted step may borrow as many as it has layers.
 #[derive(Clone, Debug, Default)]
 pub struct PropagationBuffers {
@@ -315,8 +321,8 @@ pub fn propagate_layers(
 /// (`Accum::Add`) ∂L/∂e = s Σ_l A_1 ⋯ A_l G over the averaged layers (each graph symmetric, s the
 /// mean's scale), by Horner's rule from the last layer: K ← [layer l−1 averaged]·G + A_l K. For
 /// one repeated graph this equals [`propagate_mean`] of G; SGL's random walk needs the reversed
-/// order. The dense passes are split across threads, each element computed alone, so the result
-/// does not depend on the split.
+/// order. Each output row is computed by one thread (the SpMM row, +G and the scale fused), so the
+/// result does not depend on the split.
 pub fn propagate_layers_transpose(
     out: &mut Embeddings,
     accum: Accum,
