@@ -65,8 +65,8 @@ pub fn spmm(out: &mut [f32], accum: Accum, a: &Csr, x: &[f32], dim: usize, par: 
 /// row r of `a`, in tasks of [`ROWS_PER_TASK`] rows. `first` and `second` are `a.n_rows × dim`
 /// tables, or `None` where a layer does not write one (their rows are then `None` too);
 /// `scratch` is a row of `dim` floats owned by the task, allocated only when `first` is `None`
-/// (the fused layers keep their product in `first`'s row or else in scratch). Each row is handled by one thread, so
-/// results do not depend on the split.
+/// (the fused layers keep their product in `first`'s row, else in scratch). Each row is handled
+/// by one thread, so results do not depend on the split.
 fn for_each_row(
     n_rows: usize,
     dim: usize,
