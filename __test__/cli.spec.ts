@@ -37,6 +37,21 @@ test('train --help exits 0 and lists every flag of the options table', async (t)
   for (const flag of ['--json', '--out <file>', '--quiet']) t.true(r.stdout.includes(`  ${flag} `), `train --help lists ${flag}`)
 })
 
+test('coldstart and collapse offer every backbone and reject an unknown one with exit 2', async (t) => {
+  for (const command of ['coldstart', 'collapse']) {
+    const help = await llminit(command, '--help')
+    t.is(help.code, 0, help.stderr)
+    // Commander wraps the help at 80 columns.
+    t.regex(help.stdout.replace(/\s+/g, ' '), /--model <model> backbone \(choices: "mf", "lightgcn", "sgl", "sgcl", "simgcl", "xsimgcl"/, command)
+    const bad = await llminit(command, '--data', ML100K, '--out', join(await tempDir(t), 'o'), '--model', 'gru4rec')
+    t.is(bad.code, 2, bad.stderr)
+    t.regex(bad.stderr, /'gru4rec' is invalid/, command)
+  }
+  const bad = await llminit('collapse', '--data', ML100K, '--out', join(await tempDir(t), 'o'), '--init', 'none')
+  t.is(bad.code, 2, bad.stderr)
+  t.regex(bad.stderr, /--init <strategy>' argument 'none' is invalid/)
+})
+
 test('--version prints the package version', async (t) => {
   const { version } = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8'))
   const r = await llminit('--version')

@@ -1,10 +1,10 @@
 /** Flags shared by `coldstart` and `collapse`, and the run with progress that all experiment commands share. */
-import { Command } from 'commander'
+import { Command, Option } from 'commander'
 import { LlminitError } from '../errors.js'
 import type { Cell } from '../experiment/grid.js'
 import type { ExperimentConfig } from '../experiment/config.js'
 import { runPlanned } from '../experiment/index.js'
-import type { Model, TrainConfig } from '../options.js'
+import { MODELS, type Model, type TrainConfig } from '../options.js'
 import { experimentProgressPrinter } from './experiment-progress.js'
 
 /** A positive integer flag value, or a usage error naming the flag. */
@@ -44,7 +44,7 @@ export function addPresetFlags(cmd: Command): Command {
     .requiredOption('--data <path>', 'dataset folder or file')
     .option('--embeddings <file>', 'LLM item vectors keyed by item id (needed by every init but none)')
     .requiredOption('--out <dir>', 'output folder; finished runs in it are skipped on a re-run')
-    .option('--model <model>', 'backbone (mf, lightgcn)', 'lightgcn')
+    .addOption(new Option('--model <model>', 'backbone').choices(MODELS).default('lightgcn'))
     .option('--seeds <list>', 'seeds, comma-separated (runs are paired by seed)', intList('--seeds'), [2020])
     .option('--max-epochs <n>', 'cap every run at n epochs (stated in every table; default: 300 with early stopping)', positiveInt('--max-epochs'))
     .option('--threads <n>', 'worker threads per run', positiveInt('--threads'))
