@@ -117,3 +117,30 @@ test('coldstart and collapse presets run on tiny data and write their tables and
   t.is(XMLValidator.validate(svg), true)
   for (const label of ['random', 'uni / full', '2', '4', '8']) t.true(svg.includes(`>${label}<`), label)
 })
+
+test('coldstart with a contrastive backbone trains SGL and SGCL on the halved training set', async (t) => {
+  const dir = await tempDir(t)
+  const { data, embeddings } = await writeTinyExperimentData(dir)
+  const trained = new Map<string, number>()
+  for (const model of ['mf', 'sgl', 'sgcl'] as const) {
+    const cfg = coldstartConfig({ data, embeddings, model, seeds: [3], train: TINY_TRAIN, inits: ['none', 'pca'], metrics: ['ndcg@2'] })
+    const runs = await runPlanned(expandGrid(cfg), cfg, { out: join(dir, model) })
+    t.deepEqual(
+      runs.map((r) => [r.report.config.model, r.report.config.init, r.report.config.halveTrain]),
+      [
+        [model, 'none', true],
+        [model, 'pca', true],
+      ],
+    )
+    for (const r of runs) t.true(Number.isFinite(r.report.test['ndcg@2']))
+    trained.set(model, runs[0].report.dataset.stats.train)
+  }
+  // Each user keeps ⌈n/2⌉ whatever the backbone; the full training set is larger.
+  const cold = coldstartConfig({ data, embeddings, model: 'mf', seeds: [3], train: TINY_TRAIN, inits: ['none'], metrics: ['ndcg@2'] })
+  const full = { ...cold, train: { ...cold.train, halveTrain: false } }
+  const [fullRun] = await runPlanned(expandGrid(full), full, { out: join(dir, 'full') })
+  t.false(fullRun.report.config.halveTrain)
+  t.true(trained.get('mf')! < fullRun.report.dataset.stats.train)
+  t.is(trained.get('sgl'), trained.get('mf'))
+  t.is(trained.get('sgcl'), trained.get('mf'))
+})
