@@ -44,9 +44,10 @@ export declare class Graph {
 /**
  * A benchmark and diagnostic handle: one model (LightGCN or MF-BPR per `options.model`), its
  * seeded random initialization, Adam and the negative sampler, advanced one optimizer step at a
- * time with `step()`. Batches take `batchSize` consecutive training pairs, in the given order,
- * wrapping around (no shuffling); negatives follow `options.protocol`. Not a training API — no
- * evaluation or early stopping; use `trainModel` for that. `close()` frees its memory early.
+ * time with `step()`. Batches take `batchSize` training pairs from a seeded permutation, as an
+ * epoch does (a fresh one when the next batch would pass its end); negatives follow
+ * `options.protocol`. Not a training API — no evaluation or early stopping; use `trainModel`
+ * for that. `close()` frees its memory early.
  */
 export declare class StepBench {
   constructor(data: JsTrainData, options: JsTrainOptions)

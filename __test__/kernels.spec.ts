@@ -7,6 +7,7 @@ import test from 'ava'
 import { loadInteractions, splitInteractions } from '../src/data/index.js'
 import { LlminitError } from '../src/errors.js'
 import { evaluateRanking, Graph, StepBench, type Pairs } from '../src/kernels.js'
+import { train } from '../src/train.js'
 import { ML100K } from './helpers.js'
 
 const pairs = (users: number[], items: number[]): Pairs => ({ users: Uint32Array.from(users), items: Uint32Array.from(items) })
@@ -199,6 +200,20 @@ test.serial('StepBench: the training loss goes down over 50 steps on ml-100k (Li
     t.is(codeOf(closed), 'ERR_LLMINIT_INVALID_INPUT')
     t.regex(closed!.message, /closed/)
   }
+})
+
+test.serial('StepBench batches like training: with one batch of every pair, step 1 is epoch 1 of train()', async (t) => {
+  // The batch's order decides which negative each pair draws, so the loss matches only if the
+  // bench walks the trainer's seeded permutation (the split lists pairs user by user).
+  const { data, split } = await ml100kSplit()
+  const batchSize = split.train.users.length
+  const opts = { model: 'lightgcn', dim: 16, batchSize, threads: 1 } as const
+  const bench = new StepBench(data.nUsers, data.nItems, split, opts)
+  const step = bench.step()
+  bench.close()
+  const report = await train({ data: ML100K, ...opts, epochs: 1, seed: 2020 })
+  t.is(report.dataset.stats.train, batchSize)
+  t.is(step, report.history[0].loss)
 })
 
 test.serial('StepBench: the same seed gives the same losses; bad options are errors', async (t) => {

@@ -147,8 +147,9 @@ export function evaluateRanking(tables: Tables, targets: Pairs, options: Ranking
 /**
  * A benchmark and diagnostic handle: one model (`lightgcn` or `mf`) from its seeded random
  * initialization, with Adam and the negative sampler, advanced one optimizer step per `step()`.
- * Batches take `batchSize` consecutive training pairs of the split in order, wrapping around
- * (no shuffling). Not a training API: no evaluation, no early stopping — use `train()`.
+ * Batches take `batchSize` training pairs from the seeded permutation an epoch of `train()` walks
+ * (a fresh one when the next batch would pass its end), so a step touches as many rows as a
+ * training step. Not a training API: no evaluation, no early stopping — use `train()`.
  *
  * @example
  * ```ts

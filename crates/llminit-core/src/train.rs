@@ -383,6 +383,13 @@ pub fn build_model(data: &TrainData, params: &TrainParams) -> Box<dyn Recommende
     }
 }
 
+/// The generator of each epoch's visiting order: the run's seed, its own stream.
+pub fn shuffle_rng(seed: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(2);
+    rng
+}
+
 /// The generator of training negatives: the run's seed, its own stream.
 pub fn negative_rng(seed: u64) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -466,8 +473,7 @@ pub fn train(
         )?);
     }
 
-    let mut shuffle_rng = ChaCha8Rng::seed_from_u64(params.seed);
-    shuffle_rng.set_stream(2);
+    let mut shuffle_rng = shuffle_rng(params.seed);
     let mut negative_rng = negative_rng(params.seed);
 
     let mut adam = Adam::new(params.lr);

@@ -12,9 +12,10 @@ use llminit_core::graph::{normalized_adjacency, NormalizedGraph};
 use llminit_core::models::Recommender;
 use llminit_core::optim::{Adam, Optimizer};
 use llminit_core::propagate::{propagate_mean, PropagationBuffers};
-use llminit_core::sampler::{draw_negatives, Batch, NegativePolicy};
+use llminit_core::sampler::{draw_negatives, shuffled_order, Batch, NegativePolicy};
 use llminit_core::train::{
-    build_model, evaluate, initial_tables, negative_rng, Silent, TrainData, TrainParams,
+    build_model, evaluate, initial_tables, negative_rng, shuffle_rng, Silent, TrainData,
+    TrainParams,
 };
 use llminit_core::{Embeddings, Error as CoreError, Parallelism, UserItems};
 use napi::bindgen_prelude::*;
@@ -226,8 +227,13 @@ struct StepState {
     batch: Batch,
     negatives: NegativePolicy,
     negative_rng: ChaCha8Rng,
+    shuffle_rng: ChaCha8Rng,
     batch_size: usize,
-    /// Index of the next training pair; batches walk the pairs in order and wrap around.
+    /// A pass's visiting order of the training pairs, reshuffled when a batch would run past its
+    /// end: like training, a batch holds pairs of many users (the input is sorted by user, and
+    /// consecutive pairs would touch far fewer rows than a training step does).
+    order: Vec<u32>,
+    /// Position of the next batch in `order`.
     cursor: usize,
     steps: u32,
     pool: Arc<rayon::ThreadPool>,
@@ -236,14 +242,18 @@ struct StepState {
 impl StepState {
     fn step(&mut self) -> std::result::Result<f64, CoreError> {
         let n = self.data.train_users.len();
+        if self.order.is_empty() || self.cursor + self.batch_size > n {
+            shuffled_order(&mut self.shuffle_rng, n, &mut self.order);
+            self.cursor = 0;
+        }
         self.batch.users.clear();
         self.batch.pos.clear();
-        for k in 0..self.batch_size {
-            let j = (self.cursor + k) % n;
-            self.batch.users.push(self.data.train_users[j]);
-            self.batch.pos.push(self.data.train_items[j]);
+        let end = (self.cursor + self.batch_size).min(n);
+        for &j in &self.order[self.cursor..end] {
+            self.batch.users.push(self.data.train_users[j as usize]);
+            self.batch.pos.push(self.data.train_items[j as usize]);
         }
-        self.cursor = (self.cursor + self.batch_size) % n;
+        self.cursor = end;
         draw_negatives(
             &mut self.negative_rng,
             &self.data.train,
@@ -283,9 +293,10 @@ impl StepState {
 
 /// A benchmark and diagnostic handle: one model (LightGCN or MF-BPR per `options.model`), its
 /// seeded random initialization, Adam and the negative sampler, advanced one optimizer step at a
-/// time with `step()`. Batches take `batchSize` consecutive training pairs, in the given order,
-/// wrapping around (no shuffling); negatives follow `options.protocol`. Not a training API — no
-/// evaluation or early stopping; use `trainModel` for that. `close()` frees its memory early.
+/// time with `step()`. Batches take `batchSize` training pairs from a seeded permutation, as an
+/// epoch does (a fresh one when the next batch would pass its end); negatives follow
+/// `options.protocol`. Not a training API — no evaluation or early stopping; use `trainModel`
+/// for that. `close()` frees its memory early.
 #[napi]
 pub struct StepBench {
     state: Option<StepState>,
@@ -319,7 +330,9 @@ impl StepBench {
                 batch: Batch::default(),
                 negatives: params.protocol.negatives(),
                 negative_rng,
+                shuffle_rng: shuffle_rng(params.seed),
                 batch_size: params.batch_size,
+                order: Vec::new(),
                 cursor: 0,
                 steps: 0,
                 pool,
