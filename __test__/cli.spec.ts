@@ -37,7 +37,7 @@ test('train --help exits 0 and lists every flag of the options table', async (t)
   for (const flag of ['--json', '--out <file>', '--quiet']) t.true(r.stdout.includes(`  ${flag} `), `train --help lists ${flag}`)
 })
 
-test('coldstart and collapse offer every backbone and reject an unknown one with exit 2', async (t) => {
+test('coldstart and collapse offer every backbone and strategy and reject unknown ones, or inits without vectors, with exit 2', async (t) => {
   for (const command of ['coldstart', 'collapse']) {
     const help = await llminit(command, '--help')
     t.is(help.code, 0, help.stderr)
@@ -50,6 +50,12 @@ test('coldstart and collapse offer every backbone and reject an unknown one with
   const bad = await llminit('collapse', '--data', ML100K, '--out', join(await tempDir(t), 'o'), '--init', 'none')
   t.is(bad.code, 2, bad.stderr)
   t.regex(bad.stderr, /--init <strategy>' argument 'none' is invalid/)
+  const unknown = await llminit('coldstart', '--data', ML100K, '--out', join(await tempDir(t), 'o'), '--inits', 'none,foo')
+  t.is(unknown.code, 2, unknown.stderr)
+  t.regex(unknown.stderr, /--inits: unknown strategy "foo" \(known: none, rand, uni, var, full, pca, whiten\)/)
+  const vectors = await llminit('coldstart', '--data', ML100K, '--out', join(await tempDir(t), 'o'), '--inits', 'none,var,pca')
+  t.is(vectors.code, 2, vectors.stderr)
+  t.regex(vectors.stderr, /--inits var,pca initialize from LLM item vectors: give them with --embeddings <file>/)
 })
 
 test('--version prints the package version', async (t) => {
