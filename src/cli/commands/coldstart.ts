@@ -24,8 +24,9 @@ export function coldstartCommand(signal: AbortSignal): Command {
   addPresetFlags(cmd)
     .option('--inits <list>', 'init strategies, comma-separated', 'none,rand,uni,var,pca')
     .action(async (opts: PresetFlags & { inits: string }) => {
-      checkInits(opts.inits.split(','), opts.embeddings)
-      const cfg = coldstartConfig({ data: opts.data, embeddings: opts.embeddings, model: opts.model, seeds: opts.seeds, train: presetTrain(opts), inits: opts.inits.split(',') })
+      const inits = opts.inits.split(',')
+      checkInits(inits, opts.embeddings)
+      const cfg = coldstartConfig({ data: opts.data, embeddings: opts.embeddings, model: opts.model, seeds: opts.seeds, train: presetTrain(opts), inits })
       await runWithProgress(expandGrid(cfg), cfg, { ...opts, notes: [COLDSTART_NOTE], signal })
     })
   return cmd
